@@ -1,0 +1,247 @@
+"""Settings for the order status hub, read only from the environment (and an optional `.env`).
+
+Every value is typed and has a default or means "feature off". The README lists them all.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+# The real environment wins over .env: read_env only fills names that are not set yet.
+env.read_env(BASE_DIR / ".env")
+
+DEBUG = env.bool("DEBUG", default=False)
+if DEBUG:
+    # `make run` writes generated dev tokens and the sandbox partner addresses here.
+    env.read_env(VAR_DIR / "dev.env")
+
+DEV_SECRET_KEY = "dev-only-secret-key-never-use-in-production"
+SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
+if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "orders",
+    "integrations",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "hub.urls"
+WSGI_APPLICATION = "hub.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# DATABASE -------------------------------------------------------------------------------------
+# https://django-environ.readthedocs.io/en/latest/types.html#environ-env-db-url
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'hub.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server, the worker and beat share one SQLite file: WAL lets readers run beside a
+    # writer, IMMEDIATE takes the write lock at BEGIN (no lock upgrade deadlocks), and the busy
+    # timeout makes a writer wait instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.int("SQLITE_BUSY_TIMEOUT", default=30),
+        }
+    )
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# I18N -----------------------------------------------------------------------------------------
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
+LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Without collectstatic (dev, tests) whitenoise serves straight from the apps' static folders.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# REST API -------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "hub.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Order status hub API",
+    "DESCRIPTION": "Takes the shop's order webhooks and Imshop cancellations, and serves order status.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# One limit for every inbound body: larger requests are answered 413 (and their head is kept).
+INBOUND_MAX_BODY_BYTES = env.int("INBOUND_MAX_BODY_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = INBOUND_MAX_BODY_BYTES
+
+# SECRETS FOR CALLERS --------------------------------------------------------------------------
+SHOP_WEBHOOK_TOKEN = env.str("SHOP_WEBHOOK_TOKEN", default="")
+IMSHOP_CALLBACK_TOKEN = env.str("IMSHOP_CALLBACK_TOKEN", default="")
+HUB_API_TOKEN = env.str("HUB_API_TOKEN", default="")
+
+# ORDER LINKS ----------------------------------------------------------------------------------
+SHOP_CHOCO_USER_ID_FIELD = env.str("SHOP_CHOCO_USER_ID_FIELD", default="choco_user_id")
+SHOP_IMSHOP_UUID_FIELD = env.str("SHOP_IMSHOP_UUID_FIELD", default="imshop_uuid")
+# Horoshop writes `stat_created` in the shop's local time, without a zone.
+SHOP_TIMEZONE = env.str("SHOP_TIMEZONE", default="Europe/Kyiv")
+
+# PARTNERS -------------------------------------------------------------------------------------
+CHOCO_API_URL = env.str("CHOCO_API_URL", default="https://gateway.choco.kz")
+CHOCO_CLIENT_ID = env.str("CHOCO_CLIENT_ID", default="")
+CHOCO_CLIENT_SECRET = env.str("CHOCO_CLIENT_SECRET", default="")
+CHOCO_PAYLOAD_VERSION = env.int("CHOCO_PAYLOAD_VERSION", default=2)
+CHOCO_BODY_FORMAT = env.str("CHOCO_BODY_FORMAT", default="form")
+CHOCO_TIMEZONE = env.str("CHOCO_TIMEZONE", default="Asia/Almaty")
+if CHOCO_PAYLOAD_VERSION not in (1, 2):
+    raise ImproperlyConfigured("CHOCO_PAYLOAD_VERSION must be 1 or 2.")
+if CHOCO_BODY_FORMAT not in ("form", "json"):
+    raise ImproperlyConfigured("CHOCO_BODY_FORMAT must be 'form' or 'json'.")
+
+IMSHOP_STATUS_URL = env.str("IMSHOP_STATUS_URL", default="")
+IMSHOP_API_KEY = env.str("IMSHOP_API_KEY", default="")
+IMSHOP_SYNC_ALL_ORDERS = env.bool("IMSHOP_SYNC_ALL_ORDERS", default=False)
+
+HOROSHOP_API_URL = env.str("HOROSHOP_API_URL", default="")
+HOROSHOP_LOGIN = env.str("HOROSHOP_LOGIN", default="")
+HOROSHOP_PASSWORD = env.str("HOROSHOP_PASSWORD", default="")
+HOROSHOP_POLL_INTERVAL = env.int("HOROSHOP_POLL_INTERVAL", default=300)
+HUB_PUBLIC_URL = env.str("HUB_PUBLIC_URL", default="")
+
+HUB_SANDBOX = env.bool("HUB_SANDBOX", default=DEBUG)
+
+# DELIVERY -------------------------------------------------------------------------------------
+DELIVERY_RETRY_SCHEDULE = env.list(
+    "DELIVERY_RETRY_SCHEDULE", cast=float, default=[10, 60, 300, 1800, 7200, 21600, 43200, 86400]
+)
+DELIVERY_RETRY_JITTER = env.float("DELIVERY_RETRY_JITTER", default=0.2)
+# After a 429 or a time-out the partner is overloaded: never come back sooner than this.
+DELIVERY_OVERLOAD_FLOOR = env.float("DELIVERY_OVERLOAD_FLOOR", default=60)
+DELIVERY_RETRY_AFTER_CAP = env.float("DELIVERY_RETRY_AFTER_CAP", default=3600)
+# A queued delivery whose task has not run after this long is queued again (lost task).
+DELIVERY_REQUEUE_AFTER = env.float("DELIVERY_REQUEUE_AFTER", default=120)
+DELIVERY_SWEEP_INTERVAL = env.float("DELIVERY_SWEEP_INTERVAL", default=5)
+DELIVERY_SWEEP_BATCH = env.int("DELIVERY_SWEEP_BATCH", default=500)
+PARTNER_CONNECT_TIMEOUT = env.float("PARTNER_CONNECT_TIMEOUT", default=3)
+PARTNER_READ_TIMEOUT = env.float("PARTNER_READ_TIMEOUT", default=15)
+ATTEMPT_BODY_LIMIT = env.int("ATTEMPT_BODY_LIMIT", default=8192)
+
+# CELERY ---------------------------------------------------------------------------------------
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html
+BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR),
+        "data_folder_out": str(BROKER_DIR),
+        "store_processed": False,
+    }
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=3)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A webhook must not hang on a dead broker: publish gives up fast and the sweeper sends later.
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_WORKER_PREFETCH_MULTIPLIER", default=4)
+CELERY_TASK_TIME_LIMIT = 120
+CELERY_TASK_SOFT_TIME_LIMIT = 90
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "deliveries-sweep": {
+        "task": "integrations.deliveries_sweep",
+        "schedule": DELIVERY_SWEEP_INTERVAL,
+        "options": {"expires": DELIVERY_SWEEP_INTERVAL * 2},
+    },
+}
+
+# LOGGING --------------------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+}
+
+# SECURITY -------------------------------------------------------------------------------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"

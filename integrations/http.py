@@ -1,0 +1,162 @@
+"""The one outbound HTTP path: a shared session, enforced time-outs, masking and classification."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterable, Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+from requests.adapters import HTTPAdapter
+
+from integrations.exceptions import (
+    Exchange,
+    PartnerOverloadedError,
+    PartnerRejectedError,
+    PartnerTransientError,
+)
+
+MASK = "***"
+SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "proxy-authorization"})
+SECRET_FIELD = re.compile(
+    r'(?P<k>"?(?:token|key|password|client_secret|secret)"?\s*[:=]\s*"?)(?P<v>[^"&,}\s]+)', re.IGNORECASE
+)
+_session: requests.Session | None = None
+
+
+def session_get() -> requests.Session:
+    """This process's shared session. Connections are pooled; urllib3 retries nothing on its own."""
+    global _session
+    if _session is None:
+        session = requests.Session()
+        adapter = HTTPAdapter(max_retries=0, pool_connections=8, pool_maxsize=16)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        _session = session
+    return _session
+
+
+def timeouts() -> tuple[float, float]:
+    return (settings.PARTNER_CONNECT_TIMEOUT, settings.PARTNER_READ_TIMEOUT)
+
+
+def mask_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with every known secret and every token/key/password value replaced by ***."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, MASK)
+    return SECRET_FIELD.sub(lambda m: m.group("k") + MASK, text)
+
+
+def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: (MASK if k.lower() in SECRET_HEADERS else str(v)) for k, v in headers.items()}
+
+
+def truncate(text: str, limit: int | None = None) -> str:
+    limit = settings.ATTEMPT_BODY_LIMIT if limit is None else limit
+    return text if len(text) <= limit else text[:limit] + f"… [{len(text) - limit} more characters]"
+
+
+def _body_text(body: Any) -> str:
+    if body is None:
+        return ""
+    if isinstance(body, bytes):
+        return body.decode("utf-8", errors="replace")
+    if isinstance(body, str):
+        return body
+    return json.dumps(body, ensure_ascii=False)
+
+
+def send(
+    method: str,
+    url: str,
+    *,
+    json_body: Any = None,
+    form_body: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    secrets: Iterable[str] = (),
+) -> tuple[requests.Response, Exchange]:
+    """Send one request and return the response with its masked record.
+
+    Raises PartnerOverloadedError on a time-out and PartnerTransientError on a connection error.
+    HTTP status codes are not judged here: see `raise_for_status`.
+    """
+    secrets = tuple(secrets)
+    headers = dict(headers or {})
+    if form_body is not None:
+        headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+    request_body = form_body if form_body is not None else _body_text(json_body)
+    record = dict(
+        method=method,
+        url=mask_text(url, secrets),
+        request_headers=mask_headers(headers),
+        request_body=truncate(mask_text(request_body, secrets)),
+    )
+    started = time.monotonic()
+    try:
+        response = session_get().request(
+            method,
+            url,
+            json=json_body if form_body is None else None,
+            data=form_body.encode() if form_body is not None else None,
+            headers=headers,
+            timeout=timeouts(),
+            allow_redirects=False,
+        )
+    except requests.Timeout as exc:
+        exchange = Exchange(**record, duration_ms=_ms_since(started))
+        raise PartnerOverloadedError(f"Time-out: {exc.__class__.__name__}", exchange=exchange) from exc
+    except requests.RequestException as exc:
+        exchange = Exchange(**record, duration_ms=_ms_since(started))
+        raise PartnerTransientError(f"Connection failed: {exc.__class__.__name__}", exchange=exchange) from exc
+    exchange = Exchange(
+        **record,
+        response_status=response.status_code,
+        response_body=truncate(mask_text(response.text, secrets)),
+        duration_ms=_ms_since(started),
+    )
+    return response, exchange
+
+
+def raise_for_status(response: requests.Response, exchange: Exchange, detail: str = "") -> None:
+    """Classify a non-2xx answer: 408, 429 and 5xx are transient, any other 4xx or 3xx is final."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    if status == 429:
+        raise PartnerOverloadedError.from_exchange(exchange, detail, retry_after=retry_after_seconds(response))
+    if status == 408 or status >= 500:
+        raise PartnerTransientError.from_exchange(exchange, detail, retry_after=retry_after_seconds(response))
+    raise PartnerRejectedError.from_exchange(exchange, detail)
+
+
+def retry_after_seconds(response: requests.Response) -> float | None:
+    """The Retry-After header in seconds (both forms), or None."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - timezone.now()).total_seconds())
+
+
+def json_or_empty(response: requests.Response) -> dict[str, Any]:
+    """The answer's JSON object, or {} when it is not one."""
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _ms_since(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)

@@ -1,0 +1,171 @@
+"""What arrives (inbound events) and what leaves (deliveries and their attempts)."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from orders.models import Order, StatusChange, TimestampedModel
+
+
+class Channel(models.TextChoices):
+    CHOCO = "choco", "Choco"
+    IMSHOP = "imshop", "Imshop"
+    SHOP = "shop", _("Shop (Horoshop)")
+
+
+class InboundEvent(models.Model):
+    """A request that reached the hub, kept before anything is validated.
+
+    Written once on arrival and once more when its outcome is known; never deleted by the app
+    except by the retention purge.
+    """
+
+    class Source(models.TextChoices):
+        SHOP = "shop", _("shop webhook")
+        IMSHOP = "imshop", _("Imshop callback")
+        API = "api", _("status API")
+
+    class Outcome(models.TextChoices):
+        RECEIVED = "received", _("received")
+        ACCEPTED = "accepted", _("accepted")
+        UNCHANGED = "unchanged", _("unchanged")
+        REFUSED = "refused", _("refused")
+        FAILED = "failed", _("failed")
+
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    event = models.CharField(_("event"), max_length=64, blank=True)
+    method = models.CharField(_("method"), max_length=10)
+    path = models.CharField(_("path"), max_length=500)
+    headers = models.JSONField(_("headers"), default=dict)
+    body = models.TextField(_("body"), blank=True)
+    body_size = models.PositiveIntegerField(_("body size"), default=0)
+    remote_addr = models.CharField(_("remote address"), max_length=64, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.RECEIVED)
+    response_status = models.PositiveSmallIntegerField(_("answer"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_events")
+    created_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("inbound event")
+        verbose_name_plural = _("inbound events")
+        indexes = [models.Index(fields=["source", "outcome", "-created_at"], name="inbound_source_outcome")]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.event} {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Delivery(TimestampedModel):
+    """One message to one partner about one status change (a transactional outbox row).
+
+    The payload is built when the change happens; the schedule (`next_attempt_at`) lives here,
+    not in the broker, so a lost task or a wiped queue loses nothing.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENDING = "sending", _("sending")
+        DELIVERED = "delivered", _("delivered")
+        FAILED = "failed", _("failed")
+        SUPERSEDED = "superseded", _("superseded")
+
+    OPEN_STATES = (State.PENDING, State.SENDING)
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="deliveries")
+    status_change = models.ForeignKey(StatusChange, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    payload = models.JSONField(_("payload"), default=dict)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    # When a task was last put on the queue for this row; the sweeper re-queues if it went quiet.
+    enqueued_at = models.DateTimeField(_("queued"), null=True, blank=True)
+    # While SENDING: until when the claiming worker owns the row (after that it is presumed dead).
+    lease_until = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    resend_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="resends", verbose_name=_("resend of")
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status_change", "channel"], condition=Q(resend_of__isnull=True), name="one_delivery_per_change"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="delivery_due"),
+            models.Index(fields=["order", "channel", "-created_at"], name="delivery_order_channel"),
+            models.Index(fields=["channel", "state", "-created_at"], name="delivery_channel_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} · {self.order_id} · {self.state}"
+
+
+class DeliveryAttempt(models.Model):
+    """One try at sending a delivery, with secrets masked. Append-only."""
+
+    class Outcome(models.TextChoices):
+        DELIVERED = "delivered", _("delivered")
+        RETRY = "retry", _("will retry")
+        REJECTED = "rejected", _("rejected")
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField(_("number"))
+    task_id = models.CharField(max_length=64, blank=True)
+    started_at = models.DateTimeField(_("started"), db_index=True)
+    duration_ms = models.PositiveIntegerField(_("duration, ms"), default=0)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    request_method = models.CharField(max_length=10, blank=True)
+    request_url = models.CharField(max_length=1000, blank=True)
+    request_headers = models.JSONField(default=dict)
+    request_body = models.TextField(blank=True)
+    response_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    error_class = models.CharField(_("error"), max_length=100, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        verbose_name = _("attempt")
+        verbose_name_plural = _("attempts")
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.outcome}"
+
+
+class ChannelSwitch(models.Model):
+    """A manager's pause switch per channel: paused deliveries wait, and nothing is lost."""
+
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, primary_key=True)
+    paused = models.BooleanField(_("paused"), default=False)
+    changed_at = models.DateTimeField(_("changed"), auto_now=True)
+    changed_by = models.CharField(_("changed by"), max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["channel"]
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
+
+    def __str__(self) -> str:
+        return self.get_channel_display()
+
+
+class PartnerToken(models.Model):
+    """An access token a partner gave us, shared by every worker process until it expires."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    token = models.TextField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
