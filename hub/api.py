@@ -1,2 +1,159 @@
-def exception_handler(exc, context):
-    return None
+"""What every API endpoint shares: one error shape, token authentication, domain errors."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class ApplicationError(Exception):
+    """A domain error with an HTTP status, raised by services and shown as the one error shape."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFoundError(ApplicationError):
+    status_code = status.HTTP_404_NOT_FOUND
+
+
+class ConflictError(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+
+
+class ServiceUnavailableError(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The database is unavailable; try again later."
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error detail as {"field.sub.0": ["message", ...]}."""
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out.update(_flatten(value, "" if name == "non_field_errors" else name))
+        return out
+    if isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            return {prefix or "non_field_errors": [str(item) for item in detail]}
+        out = {}
+        for index, item in enumerate(detail):
+            if item:
+                out.update(_flatten(item, f"{prefix}.{index}" if prefix else str(index)))
+        return out
+    return {prefix or "non_field_errors": [str(detail)]}
+
+
+def _message(fields: dict[str, list[str]]) -> str:
+    parts = []
+    for name, problems in fields.items():
+        text = "; ".join(problems)
+        parts.append(text if name == "non_field_errors" else f"{name}: {text}")
+    return " | ".join(parts) or "Invalid request."
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Every API error as `{"message": "<field>: <problem>", "fields": {...}}`."""
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, ApplicationError):
+        fields = {exc.field or "non_field_errors": [exc.message]}
+        return Response({"message": _message(fields), "fields": fields}, status=exc.status_code)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or None)
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, (OperationalError, InterfaceError)) or type(exc) is DatabaseError:
+        logger.error("Database unavailable while handling a request: %s", exc.__class__.__name__)
+        exc = ServiceUnavailableError()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    fields = _flatten(exc.detail) if isinstance(exc, exceptions.ValidationError) else {}
+    message = _message(fields) if fields else str(getattr(exc, "detail", exc))
+    response.data = {"message": message, "fields": fields}
+    if isinstance(exc, exceptions.Throttled) and exc.wait:
+        response.data["retry_after"] = int(exc.wait)
+    return response
+
+
+class TokenUser:
+    """The caller a token stands for: enough for DRF's IsAuthenticated."""
+
+    is_authenticated = True
+    is_staff = False
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def secret_matches(given: str, expected: str) -> bool:
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def bearer_token(request: Request) -> str:
+    """The token of an `Authorization: Bearer <token>` header, or ""."""
+    header = get_authorization_header(request).decode("latin-1")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+class SettingTokenAuthentication(BaseAuthentication):
+    """Compare the caller's token with a setting in constant time.
+
+    Missing token: 401. Wrong token: 403. Setting empty: 403 saying the hub refuses until it is set.
+    """
+
+    setting_name = ""
+    caller = ""
+
+    def expected(self) -> str:
+        from django.conf import settings
+
+        return getattr(settings, self.setting_name)
+
+    def given(self, request: Request) -> str:
+        return bearer_token(request)
+
+    def authenticate(self, request: Request) -> tuple[TokenUser, None]:
+        expected = self.expected()
+        if not expected:
+            raise exceptions.PermissionDenied(f"{self.setting_name} is not set on the hub: these requests are refused.")
+        given = self.given(request)
+        if not given:
+            raise exceptions.NotAuthenticated("token: missing.")
+        if not secret_matches(given, expected):
+            raise exceptions.PermissionDenied("token: wrong token.")
+        return TokenUser(self.caller), None
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="hub"'
+
+
+class HubApiTokenAuthentication(SettingTokenAuthentication):
+    setting_name = "HUB_API_TOKEN"
+    caller = "api"
+

@@ -91,12 +91,12 @@ def send(
     if form_body is not None:
         headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
     request_body = form_body if form_body is not None else _body_text(json_body)
-    record = dict(
-        method=method,
-        url=mask_text(url, secrets),
-        request_headers=mask_headers(headers),
-        request_body=truncate(mask_text(request_body, secrets)),
-    )
+    record = {
+        "method": method,
+        "url": mask_text(url, secrets),
+        "request_headers": mask_headers(headers),
+        "request_body": truncate(mask_text(request_body, secrets)),
+    }
     started = time.monotonic()
     try:
         response = session_get().request(

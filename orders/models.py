@@ -31,7 +31,7 @@ def _template_errors(value: str) -> str | None:
     unknown = names - TEMPLATE_PLACEHOLDERS
     if unknown:
         return str(_("Unknown placeholder %(names)s: only {order_id} is allowed.")) % {
-            "names": ", ".join("{%s}" % n for n in sorted(unknown))
+            "names": ", ".join(f"{{{n}}}" for n in sorted(unknown))
         }
     if not HTTP_URL.match(value.replace("{order_id}", "1")):
         return str(_("Must be an http:// or https:// link."))
@@ -136,8 +136,9 @@ class Order(TimestampedModel):
     """An order with every field the shop sent. `status` is written only by `order_change_status`."""
 
     shop_order_id = models.CharField(_("order number"), max_length=64, unique=True)
+    # Null only inside the transaction that creates the order, before its first status change.
     status = models.ForeignKey(
-        StatusMapping, verbose_name=_("status"), on_delete=models.PROTECT, related_name="orders"
+        StatusMapping, verbose_name=_("status"), on_delete=models.PROTECT, related_name="orders", null=True
     )
     # What the shop itself said last; a change of this, not of `status`, is a change made in the shop.
     shop_status_id = models.PositiveIntegerField(_("status in the shop"), null=True, blank=True)

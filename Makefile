@@ -1,0 +1,39 @@
+# The two commands: `make run` (the whole hub on this machine) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP := $(VENV)/.dev-installed
+
+.PHONY: run test lint bench demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUNTIME_STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(RUNTIME_STAMP) $@
+
+## run: web (127.0.0.1:8000), Celery worker and beat in the foreground, until Ctrl-C.
+run: export DEBUG := $(or $(DEBUG),true)
+run: $(RUNTIME_STAMP)
+	mkdir -p var staticfiles
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py hub_bootstrap
+	$(BIN)/honcho --procfile Procfile start
+
+## test: the whole suite (PostgreSQL/Redis when DATABASE_URL/CELERY_BROKER_URL are set).
+test: $(DEV_STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## lint: ruff over the project.
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf var/broker var/test-broker var/celerybeat-schedule*

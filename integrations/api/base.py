@@ -1,0 +1,62 @@
+"""The base of every inbound endpoint: keep the request first, answer in the one error shape."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import DatabaseError
+from rest_framework import exceptions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from integrations.services.inbound import inbound_event_finish, inbound_event_record
+
+logger = logging.getLogger(__name__)
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The body is larger than the hub accepts."
+
+
+class InboundApiView(APIView):
+    """An APIView that stores each request as an InboundEvent before authenticating or parsing it.
+
+    Subclasses set `inbound_source`, and may set `self.inbound_order_id` and
+    `self.inbound_unchanged` while handling the request; the outcome is written when the
+    response is ready.
+    """
+
+    inbound_source = ""
+
+    def inbound_event_name(self, request: Request, **kwargs: Any) -> str:
+        return str(kwargs.get("event", ""))
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        self.inbound_event_id = None
+        self.inbound_order_id = None
+        self.inbound_unchanged = False
+        event, oversize = inbound_event_record(
+            request=request._request, source=self.inbound_source, event=self.inbound_event_name(request, **kwargs)
+        )
+        self.inbound_event_id = event.pk
+        if oversize:
+            raise PayloadTooLarge()
+        super().initial(request, *args, **kwargs)
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if getattr(self, "inbound_event_id", None) is not None:
+            error = ""
+            if response.status_code >= 400 and isinstance(response.data, dict):
+                error = str(response.data.get("message", ""))
+            try:
+                inbound_event_finish(
+                    event_id=self.inbound_event_id, status_code=response.status_code, error=error,
+                    order_id=self.inbound_order_id, unchanged=self.inbound_unchanged,
+                )
+            except DatabaseError:
+                logger.exception("Could not write the outcome of inbound event %s", self.inbound_event_id)
+        return response

@@ -1,0 +1,86 @@
+"""Imshop's cancellation callback: a buyer pressed "cancel" in the app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from hub.api import SettingTokenAuthentication, bearer_token
+from integrations.api.base import InboundApiView
+from integrations.models import InboundEvent
+from orders.services.cancellation import order_cancel_from_imshop
+
+
+class ImshopCallbackAuthentication(SettingTokenAuthentication):
+    """Imshop sends its key as `Authorization: Bearer <key>` or as `"key"` in the JSON body."""
+
+    setting_name = "IMSHOP_CALLBACK_TOKEN"
+    caller = "imshop"
+
+    def given(self, request: Request) -> str:
+        token = bearer_token(request)
+        if token:
+            return token
+        try:
+            data = request.data
+        except Exception:  # noqa: BLE001 - a body that does not parse carries no key
+            return ""
+        key = data.get("key") if isinstance(data, dict) else None
+        return key if isinstance(key, str) else ""
+
+
+class ImshopCancelApi(InboundApiView):
+    """Cancel an order for Imshop. Accepts `{id, status, reason}` and the older `{uuid, internalId, reason}`."""
+
+    inbound_source = InboundEvent.Source.IMSHOP
+    authentication_classes = [ImshopCallbackAuthentication]
+
+    def inbound_event_name(self, request: Request, **kwargs: Any) -> str:
+        return "cancel"
+
+    class InputSerializer(serializers.Serializer):
+        id = serializers.CharField(required=False, allow_blank=True, max_length=64)
+        status = serializers.CharField(required=False, allow_blank=True, max_length=64)
+        uuid = serializers.CharField(required=False, allow_blank=True, max_length=64)
+        internalId = serializers.CharField(required=False, allow_blank=True, max_length=64)  # noqa: N815
+        reason = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=2000)
+        key = serializers.CharField(required=False, allow_blank=True, write_only=True)
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if not (attrs.get("id") or attrs.get("internalId") or attrs.get("uuid")):
+                raise serializers.ValidationError({"id": "Required: the shop's order number (or uuid/internalId)."})
+            return attrs
+
+    class OutputSerializer(serializers.Serializer):
+        success = serializers.BooleanField()
+        status = serializers.CharField(required=False)
+        message = serializers.CharField()
+        newStatus = serializers.CharField(required=False)  # noqa: N815
+        newMessage = serializers.CharField(required=False)  # noqa: N815
+
+    @extend_schema(
+        operation_id="imshop_cancel",
+        request=InputSerializer,
+        responses={200: OutputSerializer, 400: OpenApiResponse(description="No order id, or not JSON."),
+                   401: OpenApiResponse(description="Key missing."), 403: OpenApiResponse(description="Key wrong.")},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        result = order_cancel_from_imshop(
+            order_number=data.get("id") or data.get("internalId") or "",
+            imshop_uuid=data.get("uuid") or "",
+            reason=data.get("reason") or "",
+        )
+        if result.order is not None:
+            self.inbound_order_id = result.order.pk
+        if not result.success:
+            return Response({"success": False, "message": result.message})
+        code = result.mapping.imshop_code or str(result.mapping.shop_status_id)
+        message = result.message
+        return Response({"success": True, "status": code, "message": message, "newStatus": code, "newMessage": message})

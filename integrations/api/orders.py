@@ -1,0 +1,125 @@
+"""The status API for other systems: read an order, change its status or its partner links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hub.api import HubApiTokenAuthentication
+from integrations.api.base import InboundApiView
+from integrations.models import InboundEvent
+from orders.selectors import order_detail_get
+from orders.services.status import order_status_set_from_api
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid body or unknown status: `message` names the field."),
+    401: OpenApiResponse(description="Token missing."),
+    403: OpenApiResponse(description="Token wrong, or HUB_API_TOKEN not set."),
+    404: OpenApiResponse(description="No order with this number."),
+}
+
+
+class OrderDetailApi(APIView):
+    """An order with its items, status history and deliveries."""
+
+    authentication_classes = [HubApiTokenAuthentication]
+
+    class OutputSerializer(serializers.Serializer):
+        class ItemSerializer(serializers.Serializer):
+            title = serializers.CharField()
+            article = serializers.CharField()
+            price = serializers.DecimalField(max_digits=14, decimal_places=2)
+            quantity = serializers.DecimalField(max_digits=14, decimal_places=3)
+            total_price = serializers.DecimalField(max_digits=14, decimal_places=2)
+            discount_marker = serializers.CharField()
+            url = serializers.CharField()
+            photo_url = serializers.CharField()
+
+        class ChangeSerializer(serializers.Serializer):
+            from_status = serializers.CharField(source="from_status.code", allow_null=True, default=None)
+            to_status = serializers.CharField(source="to_status.code")
+            source = serializers.CharField()
+            user = serializers.CharField(source="user.get_username", allow_null=True, default=None)
+            reason = serializers.CharField()
+            created_at = serializers.DateTimeField()
+
+        class DeliverySerializer(serializers.Serializer):
+            id = serializers.IntegerField()
+            channel = serializers.CharField()
+            state = serializers.CharField()
+            attempts = serializers.IntegerField()
+            next_attempt_at = serializers.DateTimeField(allow_null=True)
+            delivered_at = serializers.DateTimeField(allow_null=True)
+            last_error = serializers.CharField()
+            created_at = serializers.DateTimeField()
+
+        order_id = serializers.CharField(source="shop_order_id")
+        status = serializers.CharField(source="status.code")
+        status_name = serializers.CharField(source="status.name")
+        shop_status = serializers.IntegerField(source="status.shop_status_id")
+        customer = serializers.CharField(source="delivery_name")
+        phone = serializers.CharField(source="delivery_phone")
+        email = serializers.CharField(source="delivery_email")
+        total_sum = serializers.DecimalField(max_digits=14, decimal_places=2)
+        currency = serializers.CharField()
+        payed = serializers.BooleanField()
+        placed_at = serializers.DateTimeField(source="stat_created", allow_null=True)
+        choco_user_id = serializers.IntegerField(allow_null=True)
+        imshop_uuid = serializers.CharField()
+        items = ItemSerializer(many=True)
+        history = ChangeSerializer(source="status_changes.all", many=True)
+        deliveries = DeliverySerializer(source="deliveries.all", many=True)
+        created_at = serializers.DateTimeField()
+        updated_at = serializers.DateTimeField()
+
+    @extend_schema(operation_id="order_detail", responses={200: OutputSerializer, **ERRORS})
+    def get(self, request: Request, order_id: str) -> Response:
+        order = order_detail_get(shop_order_id=order_id)
+        return Response(self.OutputSerializer(order).data)
+
+
+class OrderStatusUpdateApi(InboundApiView):
+    """Change an order's status (by mapping code or shop status id) and/or its partner links."""
+
+    inbound_source = InboundEvent.Source.API
+    authentication_classes = [HubApiTokenAuthentication]
+
+    def inbound_event_name(self, request: Request, **kwargs: Any) -> str:
+        return f"status:{kwargs.get('order_id', '')}"
+
+    class InputSerializer(serializers.Serializer):
+        status = serializers.SlugField(required=False, max_length=32)
+        shop_status = serializers.IntegerField(required=False, min_value=0, max_value=2_147_483_647)
+        reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+        choco_user_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+        imshop_uuid = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=64)
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if "status" in attrs and "shop_status" in attrs:
+                raise serializers.ValidationError({"shop_status": "Give either status or shop_status, not both."})
+            if not ({"status", "shop_status", "choco_user_id", "imshop_uuid"} & attrs.keys()):
+                raise serializers.ValidationError(
+                    {"status": "Required: give status (a mapping code) or shop_status (a shop status id)."}
+                )
+            return attrs
+
+    @extend_schema(
+        operation_id="order_status_update",
+        request=InputSerializer,
+        responses={200: OrderDetailApi.OutputSerializer, **ERRORS,
+                   409: OpenApiResponse(description="The order is in a final status.")},
+    )
+    def post(self, request: Request, order_id: str) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        links = {k: data.pop(k) for k in ("choco_user_id", "imshop_uuid") if k in data}
+        order = order_status_set_from_api(shop_order_id=order_id, links=links, **data)
+        self.inbound_order_id = order.pk
+        return Response(OrderDetailApi.OutputSerializer(order_detail_get(shop_order_id=order.shop_order_id)).data)
+

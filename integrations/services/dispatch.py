@@ -1,0 +1,179 @@
+"""Sending deliveries: claim, send, record the attempt, and schedule the next try."""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.choco.client import choco_client_from_settings
+from integrations.exceptions import Exchange, PartnerError, PartnerNotConfiguredError, PartnerRejectedError
+from integrations.horoshop.client import horoshop_client_from_settings
+from integrations.imshop.client import imshop_client_from_settings
+from integrations.models import Channel, ChannelSwitch, Delivery, DeliveryAttempt
+from integrations.tokens import DatabaseTokenStore
+
+logger = logging.getLogger(__name__)
+
+# While another delivery of the same order and channel is in flight, wait this long and look again.
+IN_FLIGHT_WAIT_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    outcome: DeliveryAttempt.Outcome
+    exchange: Exchange | None
+    error: PartnerError | Exception | None = None
+
+
+def channel_paused(channel: str) -> bool:
+    return ChannelSwitch.objects.filter(channel=channel, paused=True).exists()
+
+
+def retry_delay(*, attempt: int, error: BaseException | None) -> float | None:
+    """Seconds before try `attempt + 1`, or None when the schedule is spent.
+
+    The schedule comes from DELIVERY_RETRY_SCHEDULE with ±jitter. An overloaded partner (time-out,
+    429) is not asked again sooner than DELIVERY_OVERLOAD_FLOOR, and a Retry-After is honoured up
+    to DELIVERY_RETRY_AFTER_CAP.
+    """
+    schedule = settings.DELIVERY_RETRY_SCHEDULE
+    if attempt > len(schedule):
+        return None
+    jitter = settings.DELIVERY_RETRY_JITTER
+    delay = schedule[attempt - 1] * random.uniform(1 - jitter, 1 + jitter)
+    if getattr(error, "overloaded", False):
+        delay = max(delay, settings.DELIVERY_OVERLOAD_FLOOR)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after:
+        delay = max(delay, min(retry_after, settings.DELIVERY_RETRY_AFTER_CAP))
+    return delay
+
+
+def _lease_seconds() -> float:
+    # Long enough for the slowest send (a token fetch and the request, each with full time-outs).
+    return 2 * (settings.PARTNER_CONNECT_TIMEOUT + settings.PARTNER_READ_TIMEOUT) + 30
+
+
+def _delivery_claim(delivery_id: int) -> Delivery | None:
+    """Mark the delivery SENDING if it is due and nothing stands in its way; None otherwise."""
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
+        if delivery is None or delivery.state != Delivery.State.PENDING:
+            return None
+        if delivery.next_attempt_at and delivery.next_attempt_at > now + timedelta(seconds=1):
+            return None  # not due yet; the sweeper queues it when it is
+        if channel_paused(delivery.channel):
+            Delivery.objects.filter(pk=delivery.pk).update(enqueued_at=None)
+            return None
+        siblings = Delivery.objects.filter(order_id=delivery.order_id, channel=delivery.channel).exclude(pk=delivery.pk)
+        if siblings.filter(pk__gt=delivery.pk, state=Delivery.State.DELIVERED).exists():
+            delivery.state, delivery.last_error = Delivery.State.SUPERSEDED, "A newer status was already delivered."
+            delivery.save(update_fields=["state", "last_error", "updated_at"])
+            return None
+        if siblings.filter(state=Delivery.State.SENDING, lease_until__gt=now).exists():
+            delivery.next_attempt_at, delivery.enqueued_at = now + timedelta(seconds=IN_FLIGHT_WAIT_SECONDS), None
+            delivery.save(update_fields=["next_attempt_at", "enqueued_at", "updated_at"])
+            return None
+        delivery.state = Delivery.State.SENDING
+        delivery.attempts += 1
+        delivery.lease_until = now + timedelta(seconds=_lease_seconds())
+        delivery.save(update_fields=["state", "attempts", "lease_until", "updated_at"])
+    return delivery
+
+
+def _channel_send(delivery: Delivery) -> Exchange:
+    token_store = DatabaseTokenStore()
+    if delivery.channel == Channel.CHOCO:
+        client = choco_client_from_settings(token_store=token_store)
+    elif delivery.channel == Channel.IMSHOP:
+        client = imshop_client_from_settings()
+    else:
+        client = horoshop_client_from_settings(token_store=token_store)
+    if client is None:
+        raise PartnerNotConfiguredError(f"The {delivery.get_channel_display()} channel is not configured.")
+    if delivery.channel == Channel.SHOP:
+        return client.update_orders(delivery.payload)
+    return client.send_status(delivery.payload)
+
+
+def _attempt(delivery: Delivery) -> AttemptResult:
+    try:
+        return AttemptResult(DeliveryAttempt.Outcome.DELIVERED, _channel_send(delivery))
+    except PartnerRejectedError as exc:
+        return AttemptResult(DeliveryAttempt.Outcome.REJECTED, exc.exchange, exc)
+    except PartnerError as exc:
+        return AttemptResult(DeliveryAttempt.Outcome.RETRY, exc.exchange, exc)
+    except Exception as exc:  # noqa: BLE001 - a bug must not leave the row SENDING; record and retry
+        logger.exception("Unexpected error sending delivery %s", delivery.pk, extra={"delivery": delivery.pk})
+        return AttemptResult(DeliveryAttempt.Outcome.RETRY, None, exc)
+
+
+def delivery_send(*, delivery_id: int, task_id: str = "") -> Delivery | None:
+    """Send one delivery if it is due. Safe to call twice: only one caller claims the row.
+
+    The attempt is recorded; then the delivery is DELIVERED, FAILED (refused, or schedule spent)
+    or PENDING with `next_attempt_at` set for the sweeper. Returns the delivery, or None when
+    there was nothing to send.
+    """
+    delivery = _delivery_claim(delivery_id)
+    if delivery is None:
+        return None
+    started = timezone.now()
+    result = _attempt(delivery)
+    _delivery_record(delivery, result=result, started=started, task_id=task_id)
+    return delivery
+
+
+def _error_text(error: BaseException | None) -> str:
+    if error is None:
+        return ""
+    return getattr(error, "message", None) or str(error) or error.__class__.__name__
+
+
+def _delivery_record(delivery: Delivery, *, result: AttemptResult, started, task_id: str) -> None:
+    exchange, error = result.exchange, result.error
+    outcome = result.outcome
+    now = timezone.now()
+    update: dict = {"lease_until": None, "updated_at": now, "last_error": _error_text(error)}
+    if outcome == DeliveryAttempt.Outcome.DELIVERED:
+        update.update(state=Delivery.State.DELIVERED, delivered_at=now, next_attempt_at=None)
+    elif outcome == DeliveryAttempt.Outcome.REJECTED:
+        update.update(state=Delivery.State.FAILED, next_attempt_at=None)
+    else:
+        delay = retry_delay(attempt=delivery.attempts, error=error)
+        if delay is None:
+            outcome = DeliveryAttempt.Outcome.REJECTED
+            update.update(
+                state=Delivery.State.FAILED, next_attempt_at=None,
+                last_error=f"Gave up after {delivery.attempts} attempts: {update['last_error']}",
+            )
+        else:
+            next_at = now + timedelta(seconds=delay)
+            update.update(state=Delivery.State.PENDING, next_attempt_at=next_at, enqueued_at=None)
+    with transaction.atomic():
+        DeliveryAttempt.objects.create(
+            delivery=delivery, number=delivery.attempts, task_id=task_id or "", started_at=started,
+            duration_ms=exchange.duration_ms if exchange else int((now - started).total_seconds() * 1000),
+            outcome=outcome,
+            request_method=exchange.method if exchange else "", request_url=exchange.url if exchange else "",
+            request_headers=exchange.request_headers if exchange else {},
+            request_body=exchange.request_body if exchange else "",
+            response_status=exchange.response_status if exchange else None,
+            response_body=exchange.response_body if exchange else "",
+            error_class=error.__class__.__name__ if error else "", error=_error_text(error),
+        )
+        Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SENDING).update(**update)
+        if update["state"] == Delivery.State.DELIVERED:
+            Delivery.objects.filter(
+                order_id=delivery.order_id, channel=delivery.channel, pk__lt=delivery.pk, state=Delivery.State.PENDING
+            ).update(state=Delivery.State.SUPERSEDED, last_error="A newer status was delivered.", updated_at=now)
+    log = logger.info if outcome == DeliveryAttempt.Outcome.DELIVERED else logger.warning
+    log("Delivery %s to %s attempt %s: %s %s", delivery.pk, delivery.channel, delivery.attempts, outcome,
+        _error_text(error), extra={"delivery": delivery.pk, "order": delivery.order_id, "channel": delivery.channel})

@@ -1,0 +1,73 @@
+"""Keeping every inbound request, before anything about it is validated."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from integrations.http import mask_headers, mask_text
+from integrations.models import InboundEvent
+
+# Of a body over the size limit, this much is kept.
+OVERSIZE_HEAD_BYTES = 64 * 1024
+
+
+def _inbound_secrets() -> list[str]:
+    return [settings.SHOP_WEBHOOK_TOKEN, settings.IMSHOP_CALLBACK_TOKEN, settings.HUB_API_TOKEN]
+
+
+def _request_headers(request: HttpRequest) -> dict[str, str]:
+    return mask_headers({k: v for k, v in request.headers.items() if k.lower() != "cookie"})
+
+
+def request_body_size(request: HttpRequest) -> int:
+    try:
+        return max(0, int(request.META.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        return 0
+
+
+def _decode(raw: bytes) -> str:
+    # PostgreSQL text cannot hold NUL; everything else is kept, undecodable bytes as U+FFFD.
+    return raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+
+
+def inbound_event_record(*, request: HttpRequest, source: str, event: str = "") -> tuple[InboundEvent, bool]:
+    """Store the request as it arrived (secrets masked) in its own transaction.
+
+    Returns the event and whether the body is over INBOUND_MAX_BODY_BYTES (then only its head is
+    read and kept, and the caller answers 413).
+    """
+    size = request_body_size(request)
+    oversize = size > settings.INBOUND_MAX_BODY_BYTES
+    raw = request.read(OVERSIZE_HEAD_BYTES) if oversize else request.body
+    secrets = _inbound_secrets()
+    event_row = InboundEvent.objects.create(
+        source=source,
+        event=event[:64],
+        method=request.method or "",
+        path=mask_text(request.get_full_path(), secrets)[:500],
+        headers=_request_headers(request),
+        body=mask_text(_decode(raw), secrets),
+        body_size=size or len(raw),
+        remote_addr=(request.META.get("REMOTE_ADDR") or "")[:64],
+    )
+    return event_row, oversize
+
+
+def inbound_event_finish(
+    *, event_id: int, status_code: int, error: str = "", order_id: int | None = None, unchanged: bool = False
+) -> None:
+    """Write the outcome of a request onto its event."""
+    if status_code >= 500:
+        outcome = InboundEvent.Outcome.FAILED
+    elif status_code >= 400:
+        outcome = InboundEvent.Outcome.REFUSED
+    elif unchanged:
+        outcome = InboundEvent.Outcome.UNCHANGED
+    else:
+        outcome = InboundEvent.Outcome.ACCEPTED
+    fields = {"outcome": outcome, "response_status": status_code, "error": error[:2000]}
+    if order_id is not None:
+        fields["order_id"] = order_id
+    InboundEvent.objects.filter(pk=event_id).update(**fields)

@@ -1,0 +1,65 @@
+"""Where partner access tokens are kept between calls, so each process does not log in every time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Protocol
+
+from django.utils import timezone
+
+from integrations.models import PartnerToken
+
+# A token is dropped this long before the partner would expire it: min(this, a tenth of its life).
+TOKEN_REFRESH_MARGIN_SECONDS = 300.0
+
+
+def usable_seconds(ttl_seconds: float) -> float:
+    """How long a token given for `ttl_seconds` is handed out: its life minus the refresh margin."""
+    return ttl_seconds - min(TOKEN_REFRESH_MARGIN_SECONDS, ttl_seconds / 10)
+
+
+class TokenStore(Protocol):
+    def get(self, name: str) -> str | None:
+        """The token, or None when there is none or it is about to expire."""
+
+    def put(self, name: str, token: str, ttl_seconds: float) -> None:
+        """Keep `token`, which the partner says lives `ttl_seconds`."""
+
+    def forget(self, name: str) -> None:
+        """Drop the token (the partner refused it)."""
+
+
+class MemoryTokenStore:
+    """A TokenStore in a dict, for tests. `clock` returns seconds (time.time by default)."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._tokens: dict[str, tuple[str, float]] = {}
+
+    def get(self, name: str) -> str | None:
+        token, expires_at = self._tokens.get(name, ("", 0.0))
+        return token if token and expires_at > self._clock() else None
+
+    def put(self, name: str, token: str, ttl_seconds: float) -> None:
+        self._tokens[name] = (token, self._clock() + usable_seconds(ttl_seconds))
+
+    def forget(self, name: str) -> None:
+        self._tokens.pop(name, None)
+
+
+class DatabaseTokenStore:
+    """A TokenStore in the PartnerToken table, shared by every worker process."""
+
+    def get(self, name: str) -> str | None:
+        return PartnerToken.objects.filter(name=name, expires_at__gt=timezone.now()).values_list(
+            "token", flat=True
+        ).first()
+
+    def put(self, name: str, token: str, ttl_seconds: float) -> None:
+        expires_at = timezone.now() + timedelta(seconds=usable_seconds(ttl_seconds))
+        PartnerToken.objects.update_or_create(name=name, defaults={"token": token, "expires_at": expires_at})
+
+    def forget(self, name: str) -> None:
+        PartnerToken.objects.filter(name=name).delete()

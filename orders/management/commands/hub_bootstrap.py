@@ -1,0 +1,72 @@
+"""Prepare a development run: default mappings, dev tokens, an admin login, and the URLs to use."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from integrations.services.channels import channel_switches_ensure
+from orders.services.mappings import mappings_ensure_defaults
+
+DEV_ENV_FILE = Path(settings.VAR_DIR) / "dev.env"
+ADMIN_USERNAME = "admin"
+
+
+def dev_env_ensure(path: Path, base_url: str) -> dict[str, str]:
+    """Read var/dev.env, adding generated secrets and sandbox partner settings that are missing."""
+    values: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            name, sep, value = line.partition("=")
+            if sep and not name.startswith("#"):
+                values[name.strip()] = value.strip()
+    generated = {
+        "SHOP_WEBHOOK_TOKEN": secrets.token_urlsafe(24),
+        "IMSHOP_CALLBACK_TOKEN": secrets.token_urlsafe(24),
+        "HUB_API_TOKEN": secrets.token_urlsafe(24),
+        "HUB_DEV_ADMIN_PASSWORD": secrets.token_urlsafe(12),
+    }
+    for name, value in generated.items():
+        values.setdefault(name, value)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "# Written by `make run` for local development only. Delete it to get new secrets.\n"
+        + "".join(f"{name}={value}\n" for name, value in values.items())
+    )
+    path.chmod(0o600)
+    return values
+
+
+class Command(BaseCommand):
+    help = "Development bootstrap for `make run` (refused when DEBUG is off)."
+
+    def add_arguments(self, parser) -> None:  # noqa: ANN001
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+
+    def handle(self, *args, base_url: str, **options) -> None:  # noqa: ANN002, ANN003
+        if not settings.DEBUG:
+            raise CommandError("hub_bootstrap is for development; DEBUG is off.")
+        created = mappings_ensure_defaults()
+        channel_switches_ensure()
+        values = dev_env_ensure(DEV_ENV_FILE, base_url)
+        # Settings were read before this file existed: prefer what is really in force.
+        token = settings.SHOP_WEBHOOK_TOKEN or values["SHOP_WEBHOOK_TOKEN"]
+        password = values["HUB_DEV_ADMIN_PASSWORD"]
+        user_model = get_user_model()
+        user, _ = user_model.objects.get_or_create(username=ADMIN_USERNAME, defaults={"email": "admin@localhost"})
+        user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+        line = "-" * 72
+        self.stdout.write(line)
+        self.stdout.write(f"Status mappings created: {created} (existing ones left as they are)")
+        self.stdout.write(f"Admin:        {base_url}/admin/   login {ADMIN_USERNAME} / {password}")
+        self.stdout.write(f"Webhook URL:  {base_url}/api/webhooks/shop/order_created/?token={token}")
+        self.stdout.write("              (same for order_update and order_paid)")
+        self.stdout.write(f"API docs:     {base_url}/api/docs/   (status API token: {values['HUB_API_TOKEN']})")
+        self.stdout.write(f"Secrets are in {DEV_ENV_FILE}")
+        self.stdout.write(line)

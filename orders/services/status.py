@@ -1,0 +1,95 @@
+"""The one way an order's status changes, whatever asked for it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from hub.api import ConflictError
+from orders.models import Order, StatusChange, StatusMapping
+from orders.selectors import order_get_by_number, status_mapping_by_code, status_mapping_by_shop_id
+
+logger = logging.getLogger(__name__)
+
+
+def order_change_status(
+    *,
+    order_id: int,
+    to_status: StatusMapping,
+    source: StatusChange.Source,
+    user: AbstractBaseUser | None = None,
+    reason: str = "",
+    skip_channels: Iterable[str] = (),
+) -> StatusChange | None:
+    """Move an order to `to_status`: history row and outbound deliveries in one transaction.
+
+    Idempotent: a change to the status the order already has does nothing and returns None.
+    Raises ConflictError when the order is in a final status and the change does not come from
+    the shop (the shop is the truth about its own orders; the hub does not leave a final status).
+    Deliveries are queued only after the transaction commits.
+    """
+    from integrations.services.outbox import deliveries_create_for_change
+
+    with transaction.atomic():
+        order = Order.objects.select_for_update().select_related("status").get(pk=order_id)
+        if order.status_id == to_status.id:
+            return None
+        current = order.status
+        if current is not None and current.is_final and source not in StatusChange.SHOP_SOURCES:
+            raise ConflictError(
+                f"Order {order.shop_order_id} is {current.name!r}, a final status: it cannot be moved to "
+                f"{to_status.name!r}.",
+                field="status",
+            )
+        change = StatusChange.objects.create(
+            order=order,
+            from_status=current,
+            to_status=to_status,
+            source=source,
+            user=user if user is not None and user.is_authenticated else None,
+            reason=reason,
+        )
+        order.status = to_status
+        order.save(update_fields=["status", "updated_at"])
+        deliveries_create_for_change(change=change, order=order, mapping=to_status, skip_channels=skip_channels)
+    logger.info(
+        "Order %s moved %s -> %s by %s",
+        order.shop_order_id,
+        current.code if current else None,
+        to_status.code,
+        source,
+        extra={"order": order.shop_order_id, "source": source},
+    )
+    return change
+
+
+def order_status_set_from_api(
+    *,
+    shop_order_id: str,
+    status: str | None = None,
+    shop_status: int | None = None,
+    reason: str = "",
+    links: dict[str, object] | None = None,
+) -> Order:
+    """Apply a status API request: optional link changes, then the status change. Returns the order.
+
+    Raises NotFoundError (unknown order, 404), StatusUnknownError (400), ConflictError (409).
+    """
+    from orders.services.links import order_links_update
+
+    order = order_get_by_number(shop_order_id=shop_order_id)
+    if status is not None:
+        mapping = status_mapping_by_code(code=status)
+    elif shop_status is not None:
+        mapping = status_mapping_by_shop_id(shop_status_id=shop_status)
+    else:
+        mapping = None
+    with transaction.atomic():
+        if links:
+            order_links_update(order_id=order.pk, **links)
+        if mapping is not None:
+            order_change_status(order_id=order.pk, to_status=mapping, source=StatusChange.Source.API, reason=reason)
+    return order_get_by_number(shop_order_id=shop_order_id)

@@ -1,0 +1,127 @@
+import json
+
+import pytest
+from django.urls import reverse
+
+from integrations.models import InboundEvent
+from orders.models import Order
+from tests.conftest import load_fixture
+
+pytestmark = pytest.mark.django_db
+URL = "/api/callbacks/imshop/cancel/"
+
+
+def post(client, body, key: str | None = "test-imshop-key"):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"} if key else {}
+    return client.post(URL, data=json.dumps(body), content_type="application/json", **headers)
+
+
+def test_url_is_the_documented_one():
+    assert reverse("imshop-cancel") == URL
+
+
+def test_current_shape_cancels_and_answers_both_generations(api_client, make_order):
+    # given
+    make_order(order_id=12345)
+    # when
+    response = post(api_client, load_fixture("imshop_cancel_callback_request.json"))
+    # then
+    assert response.status_code == 200
+    assert response.json() == {**load_fixture("imshop_cancel_callback_response.json"),
+                               **load_fixture("imshop_cancel_callback_response_legacy.json")}
+    order = Order.objects.get(shop_order_id="12345")
+    assert order.status.code == "cancelled"
+    change = order.status_changes.first()
+    assert (change.source, change.reason) == ("imshop", "Не дозвонились, купил в другом магазине")
+
+
+def test_legacy_shape_finds_the_order_by_internal_id(api_client, make_order):
+    # given
+    make_order(order_id=12345)
+    # when
+    response = post(api_client, load_fixture("imshop_cancel_callback_request_legacy.json"))
+    # then
+    assert response.json()["newStatus"] == "cancelled"
+    assert Order.objects.get(shop_order_id="12345").status.code == "cancelled"
+
+
+def test_legacy_shape_finds_the_order_by_uuid(api_client, make_order):
+    # given
+    make_order(order_id=777, imshop_uuid="f5315818-cccc-4444-aaaa-31b6aebceb54")
+    # when
+    response = post(api_client, {"uuid": "f5315818-cccc-4444-aaaa-31b6aebceb54", "reason": "передумал"})
+    # then
+    assert response.json()["success"] is True
+    assert Order.objects.get(shop_order_id="777").status.code == "cancelled"
+
+
+def test_key_in_the_body_authenticates(api_client, make_order):
+    # given
+    make_order(order_id=12345)
+    body = {**load_fixture("imshop_cancel_callback_request.json"), "key": "test-imshop-key"}
+    # when
+    response = post(api_client, body, key=None)
+    # then
+    assert response.json()["success"] is True
+    assert "test-imshop-key" not in InboundEvent.objects.get().body
+
+
+@pytest.mark.parametrize(("key", "body_key", "status"), [(None, None, 401), ("wrong", None, 403), (None, "bad", 403)])
+def test_missing_or_wrong_key_is_refused(api_client, make_order, key, body_key, status):
+    # given
+    make_order(order_id=12345)
+    body = load_fixture("imshop_cancel_callback_request.json")
+    if body_key:
+        body["key"] = body_key
+    # when
+    response = post(api_client, body, key=key)
+    # then
+    assert response.status_code == status
+    assert Order.objects.get(shop_order_id="12345").status.code == "new"
+    assert InboundEvent.objects.get().outcome == InboundEvent.Outcome.REFUSED
+
+
+def test_unknown_order_is_success_false_with_a_message(api_client):
+    # when
+    response = post(api_client, {"id": "404", "status": "canceled"})
+    # then
+    assert response.status_code == 200
+    assert response.json() == {"success": False, "message": "Order 404 is not known to the shop."}
+
+
+def test_delivered_order_cannot_be_cancelled(api_client, make_order):
+    # given
+    make_order(order_id=12345, stat_status=3)
+    # when
+    response = post(api_client, {"id": "12345", "status": "canceled"})
+    # then
+    assert response.json() == {
+        "success": False,
+        "message": "Order 12345 is already 'Доставлен' and can no longer be cancelled.",
+    }
+    assert Order.objects.get(shop_order_id="12345").status.code == "delivered"
+
+
+def test_repeated_callback_answers_the_same_and_changes_nothing(api_client, make_order):
+    # given
+    make_order(order_id=12345)
+    first = post(api_client, {"id": "12345", "status": "canceled", "reason": "x"})
+    # when
+    second = post(api_client, {"id": "12345", "status": "canceled", "reason": "x"})
+    # then
+    assert second.json() == first.json()
+    assert Order.objects.get(shop_order_id="12345").status_changes.count() == 2
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("{not json", "JSON parse error"),
+    ('{"status": "canceled"}', "id: Required"),
+    ('["12345"]', "Invalid data"),
+])
+def test_bad_bodies_are_400_json(api_client, body, message):
+    # when
+    response = api_client.post(URL, data=body, content_type="application/json",
+                               HTTP_AUTHORIZATION="Bearer test-imshop-key")
+    # then
+    assert response.status_code == 400
+    assert message in response.json()["message"]

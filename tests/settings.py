@@ -1,0 +1,24 @@
+"""Settings for the test suite: the real settings, with test secrets and fast password hashing.
+
+DATABASE_URL and CELERY_BROKER_URL from the environment are honoured (PostgreSQL and Redis in CI).
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("SHOP_WEBHOOK_TOKEN", "test-shop-token")
+os.environ.setdefault("IMSHOP_CALLBACK_TOKEN", "test-imshop-key")
+os.environ.setdefault("HUB_API_TOKEN", "test-api-token")
+os.environ.setdefault("DELIVERY_RETRY_JITTER", "0")
+
+from hub.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
+    # Keep the suite's queue apart from a `make run` on the same clone.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(VAR_DIR / "test-broker"),  # noqa: F405
+        "data_folder_out": str(VAR_DIR / "test-broker"),  # noqa: F405
+        "store_processed": False,
+    }
