@@ -64,7 +64,17 @@ def send_webhook(api_client):
 
 
 @pytest.fixture
-def make_order(shop_payload):
+def default_mappings(db) -> None:
+    """The shipped mappings; a transactional test's flush removes what the data migration made."""
+    from integrations.services.channels import channel_switches_ensure
+    from orders.services.mappings import mappings_ensure_defaults
+
+    mappings_ensure_defaults()
+    channel_switches_ensure()
+
+
+@pytest.fixture
+def make_order(shop_payload, default_mappings):
     """Create an order through the intake service, as a webhook would."""
     from orders.models import StatusChange
     from orders.services.intake import order_upsert_from_shop
@@ -85,7 +95,7 @@ def make_order(shop_payload):
 
 
 @pytest.fixture
-def mapping():
+def mapping(default_mappings):
     """A default mapping by code."""
     from orders.models import StatusMapping
 

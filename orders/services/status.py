@@ -34,7 +34,7 @@ def order_change_status(
     from integrations.services.outbox import deliveries_create_for_change
 
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("status").get(pk=order_id)
+        order = Order.objects.select_for_update(of=("self",)).select_related("status").get(pk=order_id)
         if order.status_id == to_status.id:
             return None
         current = order.status

@@ -1,0 +1,365 @@
+import json
+import threading
+import time
+from datetime import timedelta
+from urllib.parse import parse_qs
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from werkzeug import Response
+
+from integrations.models import Delivery, DeliveryAttempt
+from integrations.services.channels import channel_set_paused
+from integrations.services.dispatch import delivery_send
+from orders.models import StatusChange
+from orders.services.status import order_change_status
+from tests.conftest import load_fixture
+from tests.integrations.conftest import CHOCO_AUTH, CHOCO_STATUS, HOROSHOP_UPDATE, IMSHOP_SYNC
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def linked_order(make_order, partners):
+    return make_order(order_id=115, choco_user_id=1234567, imshop_uuid="cfe64e76")
+
+
+def delivery_of(order, channel: str) -> Delivery:
+    return order.deliveries.filter(channel=channel).latest("id")
+
+
+def test_new_linked_order_gets_a_delivery_per_partner_but_not_back_to_the_shop(linked_order):
+    # then
+    assert sorted(linked_order.deliveries.values_list("channel", flat=True)) == ["choco", "imshop"]
+
+
+def test_a_change_made_in_the_hub_also_goes_back_to_the_shop(linked_order, mapping):
+    # when
+    order_change_status(order_id=linked_order.pk, to_status=mapping("processing"), source=StatusChange.Source.API)
+    # then
+    shop = delivery_of(linked_order, "shop")
+    assert shop.payload == {"orders": [{"order_id": 115, "status": 2}]}
+
+
+def test_unlinked_order_goes_nowhere_but_imshop_when_syncing_all(make_order, partners, settings):
+    # given
+    settings.IMSHOP_SYNC_ALL_ORDERS = True
+    # when
+    order = make_order()
+    # then
+    assert list(order.deliveries.values_list("channel", flat=True)) == ["imshop"]
+
+
+def test_channels_without_credentials_are_off(make_order, settings):
+    # given
+    settings.CHOCO_CLIENT_ID = ""
+    # when
+    order = make_order(choco_user_id=5)
+    # then
+    assert not order.deliveries.exists()
+
+
+def test_deliveries_are_queued_only_after_commit(make_order, partners, django_capture_on_commit_callbacks):
+    # when
+    with django_capture_on_commit_callbacks() as callbacks:
+        order = make_order(choco_user_id=5)
+    # then
+    queued = sorted(cb.args[0] for cb in callbacks if getattr(cb, "func", None).__name__ == "delivery_enqueue")
+    assert queued == [order.deliveries.get().pk]
+
+
+def test_choco_success_is_delivered_and_recorded(linked_order, partners):
+    # given
+    delivery = delivery_of(linked_order, "choco")
+    # when
+    delivery_send(delivery_id=delivery.pk, task_id="task-1")
+    # then
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts, delivery.last_error) == ("delivered", 1, "")
+    attempt = delivery.attempt_log.get()
+    assert (attempt.outcome, attempt.response_status, attempt.task_id) == ("delivered", 200, "task-1")
+    assert attempt.request_method == "PUT"
+    assert attempt.request_headers["Authorization"] == "***"
+    assert json.loads(attempt.response_body)["message"] == "Статус успешно обновлён"
+    sent = partners.requests_to(CHOCO_STATUS)[0]
+    form = parse_qs(sent.get_data(as_text=True))
+    assert form["merchant_order_id"] == ["115"]
+    assert form["user_id"] == ["1234567"]
+    assert form["external_status"] == ["new"]
+    assert form["external_data[title_active_order_card]"] == ["Заказ принят"]
+    assert form["external_data[need_timer]"] == ["0"]
+    token = load_fixture("choco_auth_token_response.json")["data"]["token"]
+    assert sent.headers["Authorization"] == f"Bearer {token}"
+
+
+def test_choco_token_is_fetched_once_for_many_deliveries(make_order, partners):
+    # given
+    orders = [make_order(choco_user_id=7) for _ in range(3)]
+    # when
+    for order in orders:
+        delivery_send(delivery_id=delivery_of(order, "choco").pk)
+    # then
+    assert len(partners.requests_to(CHOCO_AUTH)) == 1
+    assert len(partners.requests_to(CHOCO_STATUS)) == 3
+
+
+def test_imshop_success(linked_order, partners):
+    # given
+    delivery = delivery_of(linked_order, "imshop")
+    # when
+    delivery_send(delivery_id=delivery.pk)
+    # then
+    delivery.refresh_from_db()
+    assert delivery.state == "delivered"
+    sent = partners.requests_to(IMSHOP_SYNC)[0]
+    assert json.loads(sent.get_data()) == {"id": "115", "code": "new", "message": "Заказ принят",
+                                           "userId": "380124214214"}
+    assert sent.headers["Authorization"] == "Bearer imshop-api-key"
+    assert "secret-segment" not in delivery.attempt_log.get().request_url
+
+
+def test_shop_back_sync_success(linked_order, partners, mapping):
+    # given
+    order_change_status(order_id=linked_order.pk, to_status=mapping("processing"), source=StatusChange.Source.API)
+    delivery = delivery_of(linked_order, "shop")
+    # when
+    delivery_send(delivery_id=delivery.pk)
+    # then
+    delivery.refresh_from_db()
+    assert delivery.state == "delivered"
+    body = json.loads(partners.requests_to(HOROSHOP_UPDATE)[0].get_data())
+    assert body == {"orders": [{"order_id": 115, "status": 2}], "token": "9f86d081884c7d659a2feaa0c55ad015"}
+    assert "9f86d081884c7d659a2feaa0c55ad015" not in delivery.attempt_log.get().request_body
+
+
+def test_server_error_is_retried_on_the_schedule(linked_order, partners, settings):
+    # given
+    settings.DELIVERY_RETRY_SCHEDULE = [10, 60]
+    partners.answer(IMSHOP_SYNC, "POST", status=503, body={"error": "busy"}, once=True)
+    delivery = delivery_of(linked_order, "imshop")
+    before = timezone.now()
+    # when
+    delivery_send(delivery_id=delivery.pk)
+    # then
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == ("pending", 1)
+    assert before + timedelta(seconds=9) < delivery.next_attempt_at < before + timedelta(seconds=12)
+    assert delivery.enqueued_at is None
+    assert delivery.attempt_log.get().response_status == 503
+    assert delivery.last_error == "HTTP 503: busy"
+
+
+def test_a_retry_that_is_not_due_is_not_sent(linked_order, partners, settings):
+    # given
+    partners.answer(IMSHOP_SYNC, "POST", status=500, once=True)
+    delivery = delivery_of(linked_order, "imshop")
+    delivery_send(delivery_id=delivery.pk)
+    # when
+    assert delivery_send(delivery_id=delivery.pk) is None
+    # then
+    assert len(partners.requests_to(IMSHOP_SYNC)) == 1
+
+
+def test_server_error_then_success(linked_order, partners):
+    # given
+    partners.answer(IMSHOP_SYNC, "POST", status=502, once=True)
+    delivery = delivery_of(linked_order, "imshop")
+    delivery_send(delivery_id=delivery.pk)
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    # when
+    delivery_send(delivery_id=delivery.pk)
+    # then
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == ("delivered", 2)
+    assert list(delivery.attempt_log.values_list("outcome", flat=True)) == ["retry", "delivered"]
+
+
+def test_429_honours_retry_after(linked_order, partners, settings):
+    # given
+    settings.DELIVERY_RETRY_SCHEDULE = [10]
+    partners.answer(IMSHOP_SYNC, "POST", status=429, headers={"Retry-After": "600"}, once=True)
+    delivery = delivery_of(linked_order, "imshop")
+    before = timezone.now()
+    # when
+    delivery_send(delivery_id=delivery.pk)
+    # then
+    delivery.refresh_from_db()
+    assert delivery.next_attempt_at >= before + timedelta(seconds=600)
+
+
+def test_timeout_waits_at_least_the_overload_floor(linked_order, partners, settings):
+    # given
+    settings.DELIVERY_RETRY_SCHEDULE = [10]
+    settings.PARTNER_READ_TIMEOUT = 0.2
+    partners.server.expect_oneshot_request(IMSHOP_SYNC, method="POST").respond_with_handler(
+        lambda request: time.sleep(0.6) or Response("late"))
+    delivery = delivery_of(linked_order, "imshop")
+    before = timezone.now()
+    # when
+    delivery_send(delivery_id=delivery.pk)
+    # then
+    delivery.refresh_from_db()
+    assert delivery.state == "pending"
+    assert delivery.next_attempt_at >= before + timedelta(seconds=60)
+    assert delivery.attempt_log.get().error_class == "PartnerOverloadedError"
+
+
+def test_client_error_is_final(linked_order, partners):
+    # given
+    partners.answer(IMSHOP_SYNC, "POST", status=422, body={"message": "unknown order"}, once=True)
+    delivery = delivery_of(linked_order, "imshop")
+    # when
+    delivery_send(delivery_id=delivery.pk)
+    # then
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.next_attempt_at) == ("failed", None)
+    assert delivery.last_error == "HTTP 422: unknown order"
+
+
+def test_business_refusal_is_final(linked_order, partners):
+    # given
+    partners.answer(CHOCO_STATUS, "PUT", body={"error_code": 101, "status": "error", "message": "Нет заказа"},
+                    once=True)
+    delivery = delivery_of(linked_order, "choco")
+    # when
+    delivery_send(delivery_id=delivery.pk)
+    # then
+    delivery.refresh_from_db()
+    assert delivery.state == "failed"
+    assert delivery.last_error == "Choco error 101: Нет заказа"
+    assert delivery.attempt_log.get().outcome == DeliveryAttempt.Outcome.REJECTED
+
+
+def test_expired_choco_token_is_refreshed_once(linked_order, partners):
+    # given
+    partners.answer(CHOCO_STATUS, "PUT", status=401, body={"message": "expired"}, once=True)
+    delivery = delivery_of(linked_order, "choco")
+    # when
+    delivery_send(delivery_id=delivery.pk)
+    # then
+    delivery.refresh_from_db()
+    assert delivery.state == "delivered"
+    assert len(partners.requests_to(CHOCO_AUTH)) == 2
+
+
+def test_spent_schedule_fails_the_delivery(linked_order, partners, settings):
+    # given
+    settings.DELIVERY_RETRY_SCHEDULE = [1]
+    for _ in range(2):
+        partners.answer(IMSHOP_SYNC, "POST", status=500, once=True)
+    delivery = delivery_of(linked_order, "imshop")
+    delivery_send(delivery_id=delivery.pk)
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    # when
+    delivery_send(delivery_id=delivery.pk)
+    # then
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == ("failed", 2)
+    assert delivery.last_error == "Gave up after 2 attempts: HTTP 500"
+
+
+def test_connection_refused_is_retried(linked_order, settings):
+    # given
+    settings.IMSHOP_STATUS_URL = "http://127.0.0.1:9/closed"
+    delivery = delivery_of(linked_order, "imshop")
+    # when
+    delivery_send(delivery_id=delivery.pk)
+    # then
+    delivery.refresh_from_db()
+    assert delivery.state == "pending"
+    assert delivery.last_error == "Connection failed: ConnectionError"
+
+
+def test_sending_twice_sends_once(linked_order, partners):
+    # given
+    delivery = delivery_of(linked_order, "imshop")
+    # when
+    delivery_send(delivery_id=delivery.pk)
+    second = delivery_send(delivery_id=delivery.pk)
+    # then
+    assert second is None
+    assert len(partners.requests_to(IMSHOP_SYNC)) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_tasks_for_one_delivery_send_once(linked_order, partners):
+    # given
+    delivery = delivery_of(linked_order, "imshop")
+    barrier = threading.Barrier(6)
+
+    def send() -> None:
+        barrier.wait()
+        try:
+            delivery_send(delivery_id=delivery.pk)
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then
+    assert len(partners.requests_to(IMSHOP_SYNC)) == 1
+    assert DeliveryAttempt.objects.filter(delivery=delivery).count() == 1
+
+
+def test_an_older_status_is_superseded_by_a_newer_one(linked_order, partners, mapping):
+    # given
+    first = delivery_of(linked_order, "imshop")
+    # when
+    order_change_status(order_id=linked_order.pk, to_status=mapping("processing"), source=StatusChange.Source.API)
+    # then
+    first.refresh_from_db()
+    assert first.state == "superseded"
+    assert delivery_send(delivery_id=first.pk) is None
+    assert partners.requests_to(IMSHOP_SYNC) == []
+
+
+def test_an_old_delivery_is_not_sent_after_a_newer_one_was_delivered(linked_order, partners, mapping):
+    # given: the old one was in flight when the newer status came, and the newer went out first
+    old = delivery_of(linked_order, "imshop")
+    Delivery.objects.filter(pk=old.pk).update(state="sending")
+    order_change_status(order_id=linked_order.pk, to_status=mapping("processing"), source=StatusChange.Source.API)
+    Delivery.objects.filter(pk=old.pk).update(state="pending", lease_until=None)
+    newer = delivery_of(linked_order, "imshop")
+    delivery_send(delivery_id=newer.pk)
+    # when
+    delivery_send(delivery_id=old.pk)
+    # then
+    old.refresh_from_db()
+    assert old.state == "superseded"
+    assert len(partners.requests_to(IMSHOP_SYNC)) == 1
+
+
+def test_paused_channel_holds_deliveries_until_resumed(linked_order, partners):
+    # given
+    channel_set_paused(channel="imshop", paused=True)
+    delivery = delivery_of(linked_order, "imshop")
+    # when
+    held = delivery_send(delivery_id=delivery.pk)
+    channel_set_paused(channel="imshop", paused=False)
+    sent = delivery_send(delivery_id=delivery.pk)
+    # then
+    assert held is None
+    assert sent is not None
+    delivery.refresh_from_db()
+    assert delivery.state == "delivered"
+
+
+def test_secrets_never_reach_the_attempt_log(linked_order, partners, mapping):
+    # given
+    order_change_status(order_id=linked_order.pk, to_status=mapping("processing"), source=StatusChange.Source.API)
+    # when
+    for delivery in linked_order.deliveries.filter(state="pending"):
+        delivery_send(delivery_id=delivery.pk)
+    # then
+    secrets = ["merchant-client-secret", "imshop-api-key", "secret-password", "secret-segment",
+               "9f86d081884c7d659a2feaa0c55ad015", "c2lnbmF0dXJl"]
+    for attempt in DeliveryAttempt.objects.all():
+        record = json.dumps([attempt.request_url, attempt.request_headers, attempt.request_body,
+                             attempt.response_body], ensure_ascii=False)
+        assert not [s for s in secrets if s in record], record
