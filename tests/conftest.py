@@ -100,3 +100,12 @@ def mapping(default_mappings):
     from orders.models import StatusMapping
 
     return lambda code: StatusMapping.objects.get(code=code)
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, int]:
+    """Partner stand-ins listen on loopback only, on a free port."""
+    return ("127.0.0.1", 0)
+
+
+from tests.partners import partners  # noqa: E402, F401 - the fixture, for every test module

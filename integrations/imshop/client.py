@@ -30,7 +30,8 @@ class ImshopClient:
         detail = str(data.get("message") or data.get("error") or "")
         http.raise_for_status(response, exchange, detail)
         if data.get("success") is not True:
-            raise PartnerRejectedError(f"Imshop refused: {detail or 'no success: true in the answer'}", exchange=exchange)
+            detail = detail or "no success: true in the answer"
+            raise PartnerRejectedError(f"Imshop refused: {detail}", exchange=exchange)
         return exchange
 
 

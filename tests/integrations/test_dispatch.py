@@ -15,7 +15,7 @@ from integrations.services.dispatch import delivery_send
 from orders.models import StatusChange
 from orders.services.status import order_change_status
 from tests.conftest import load_fixture
-from tests.integrations.conftest import CHOCO_AUTH, CHOCO_STATUS, HOROSHOP_UPDATE, IMSHOP_SYNC
+from tests.partners import CHOCO_AUTH, CHOCO_STATUS, HOROSHOP_UPDATE, IMSHOP_SYNC
 
 pytestmark = pytest.mark.django_db
 

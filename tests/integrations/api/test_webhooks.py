@@ -293,3 +293,37 @@ def test_database_down_is_503_not_500(send_webhook, shop_payload):
     # then
     assert response.status_code == 503
     assert response.json()["message"] == "The database is unavailable; try again later."
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_copies_of_one_webhook_make_one_order(shop_payload, default_mappings):
+    # given
+    import threading
+
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    barrier = threading.Barrier(10)
+    statuses = []
+
+    def send() -> None:
+        barrier.wait()
+        try:
+            response = APIClient().put(webhook_url(), data=json.dumps(shop_payload), content_type="application/json")
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=send) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then
+    assert statuses == [200] * 10
+    assert Order.objects.count() == 1
+    assert Order.objects.get().items.count() == 1
+    assert StatusChange.objects.count() == 1
+    assert InboundEvent.objects.count() == 10

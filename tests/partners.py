@@ -51,9 +51,10 @@ def partners(httpserver: HTTPServer, settings) -> Partners:
     settings.HOROSHOP_API_URL = httpserver.url_for("/shop")
     settings.HOROSHOP_LOGIN, settings.HOROSHOP_PASSWORD = "api-manager", "secret-password"
     settings.PARTNER_CONNECT_TIMEOUT, settings.PARTNER_READ_TIMEOUT = 1, 1
-    httpserver.expect_request(CHOCO_AUTH, method="POST").respond_with_json(load_fixture("choco_auth_token_response.json"))
+    expect = httpserver.expect_request
+    expect(CHOCO_AUTH, method="POST").respond_with_json(load_fixture("choco_auth_token_response.json"))
     httpserver.expect_request(CHOCO_STATUS, method="PUT").respond_with_json(load_fixture("choco_status_response.json"))
     httpserver.expect_request(IMSHOP_SYNC, method="POST").respond_with_json(load_fixture("imshop_status_response.json"))
-    httpserver.expect_request(HOROSHOP_AUTH, method="POST").respond_with_json(load_fixture("horoshop_auth_response.json"))
+    expect(HOROSHOP_AUTH, method="POST").respond_with_json(load_fixture("horoshop_auth_response.json"))
     httpserver.expect_request(HOROSHOP_UPDATE, method="POST").respond_with_handler(horoshop_update_ok)
     return Partners(httpserver)
