@@ -174,6 +174,12 @@ HOROSHOP_API_URL = env.str("HOROSHOP_API_URL", default="")
 HOROSHOP_LOGIN = env.str("HOROSHOP_LOGIN", default="")
 HOROSHOP_PASSWORD = env.str("HOROSHOP_PASSWORD", default="")
 HOROSHOP_POLL_INTERVAL = env.int("HOROSHOP_POLL_INTERVAL", default=300)
+HOROSHOP_POLL_PAGE_SIZE = env.int("HOROSHOP_POLL_PAGE_SIZE", default=100)
+HOROSHOP_POLL_PAGE_PAUSE = env.float("HOROSHOP_POLL_PAGE_PAUSE", default=0.5)
+# Each poll re-reads orders placed since the last good poll began, minus this overlap.
+HOROSHOP_POLL_OVERLAP = env.int("HOROSHOP_POLL_OVERLAP", default=600)
+HOROSHOP_POLL_FIRST_WINDOW = env.int("HOROSHOP_POLL_FIRST_WINDOW", default=86400)
+HOROSHOP_POLL_MAX_PAGES = env.int("HOROSHOP_POLL_MAX_PAGES", default=100)
 HUB_PUBLIC_URL = env.str("HUB_PUBLIC_URL", default="")
 
 HUB_SANDBOX = env.bool("HUB_SANDBOX", default=DEBUG)
@@ -228,6 +234,12 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": DELIVERY_SWEEP_INTERVAL * 2},
     },
 }
+if HOROSHOP_POLL_INTERVAL > 0:
+    CELERY_BEAT_SCHEDULE["horoshop-poll"] = {
+        "task": "integrations.horoshop_poll",
+        "schedule": HOROSHOP_POLL_INTERVAL,
+        "options": {"expires": HOROSHOP_POLL_INTERVAL},
+    }
 
 # LOGGING --------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -169,3 +169,58 @@ class PartnerToken(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PollRun(models.Model):
+    """One reconciliation poll of the shop's `orders/get`. Kept for operators."""
+
+    started_at = models.DateTimeField(_("started"), db_index=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration, ms"), default=0)
+    ok = models.BooleanField(_("succeeded"), default=False)
+    window_from = models.CharField(_("orders placed since"), max_length=32, blank=True)
+    orders_seen = models.PositiveIntegerField(_("seen"), default=0)
+    orders_created = models.PositiveIntegerField(_("created"), default=0)
+    orders_changed = models.PositiveIntegerField(_("changed"), default=0)
+    errors = models.PositiveIntegerField(_("errors"), default=0)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("shop poll")
+        verbose_name_plural = _("shop polls")
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M:%S} {'ok' if self.ok else 'failed'}"
+
+
+class PollState(models.Model):
+    """The poller's lock (a lease, so a dead worker cannot hold it) and where the last good poll began."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_success_started_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookSubscription(models.Model):
+    """A webhook subscription the hub registered with Horoshop (Horoshop cannot list them)."""
+
+    event = models.CharField(_("event"), max_length=32)
+    target_url = models.CharField(_("target URL"), max_length=1000)
+    subscription_id = models.BigIntegerField(_("Horoshop id"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["event", "-created_at"]
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+        constraints = [models.UniqueConstraint(fields=["event", "target_url"], name="one_subscription_per_event_url")]
+
+    def __str__(self) -> str:
+        return f"{self.event} #{self.subscription_id}"

@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from integrations.exceptions import PartnerTransientError
+
 
 @shared_task(bind=True, name="integrations.delivery_send", acks_late=True, ignore_result=True)
 def delivery_send_task(self, delivery_id: int) -> None:
@@ -20,3 +22,25 @@ def deliveries_sweep_task() -> None:
     from integrations.services.sweeper import deliveries_sweep
 
     deliveries_sweep()
+
+
+@shared_task(name="integrations.horoshop_poll", ignore_result=True)
+def horoshop_poll_task() -> None:
+    """One reconciliation poll of the shop (skipped when one is running or the API is not set)."""
+    from integrations.services.polling import horoshop_poll
+
+    horoshop_poll()
+
+
+@shared_task(
+    bind=True, name="integrations.horoshop_orders_confirm", acks_late=True, ignore_result=True,
+    autoretry_for=(PartnerTransientError,), retry_backoff=5, retry_backoff_max=300, max_retries=6,
+)
+def horoshop_orders_confirm_task(self, order_numbers: list[str]) -> None:
+    """Read orders a webhook announced from the shop's API and apply what the shop says.
+
+    Short retries only: if the shop stays unreachable, the next poll reads these orders anyway.
+    """
+    from integrations.services.polling import horoshop_orders_confirm
+
+    horoshop_orders_confirm(order_numbers=order_numbers)

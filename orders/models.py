@@ -172,6 +172,10 @@ class Order(TimestampedModel):
     choco_user_id = models.BigIntegerField(_("Choco user id"), null=True, blank=True)
     imshop_uuid = models.CharField(_("Imshop uuid"), max_length=64, blank=True, db_index=True)
 
+    # Set when the shop and the hub disagree and a manager should look (see orders.services.intake).
+    out_of_step = models.BooleanField(_("out of step with the shop"), default=False, db_index=True)
+    out_of_step_note = models.TextField(_("why out of step"), blank=True)
+
     raw_payload = models.JSONField(_("payload from the shop"), default=dict)
     payload_hash = models.CharField(max_length=64, blank=True, editable=False)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import copy
+from dataclasses import dataclass, field
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -16,18 +17,43 @@ CHOCO_AUTH = "/choco/auth/token"
 IMSHOP_SYNC = "/imshop/v1/clients/shop/statuses/sync/secret-segment"
 HOROSHOP_AUTH = "/shop/api/auth/"
 HOROSHOP_UPDATE = "/shop/api/orders/update/"
+HOROSHOP_GET = "/shop/api/orders/get/"
 
 
-def horoshop_update_ok(request: Request) -> Response:
-    """orders/update answering OK for every order it was sent."""
-    orders = json.loads(request.get_data())["orders"]
-    log = [{"order_id": o["order_id"], "status": "OK", "message": "Order updated"} for o in orders]
-    return Response(json.dumps({"status": "OK", "response": {"log": log}}), content_type="application/json")
+def _json(body: object, status: int = 200) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status=status, content_type="application/json")
 
 
 @dataclass
 class Partners:
     server: HTTPServer
+    # The stand-in shop's orders by number, as `orders/get` returns them; `orders/update` changes them.
+    shop_orders: dict[str, dict] = field(default_factory=dict)
+
+    def shop_update(self, request: Request) -> Response:
+        """orders/update: OK for every order, and the stand-in shop takes the new status."""
+        orders = json.loads(request.get_data())["orders"]
+        for order in orders:
+            if str(order["order_id"]) in self.shop_orders:
+                self.shop_orders[str(order["order_id"])]["stat_status"] = order["status"]
+        log = [{"order_id": o["order_id"], "status": "OK", "message": "Order updated"} for o in orders]
+        return _json({"status": "OK", "response": {"log": log}})
+
+    def shop_get(self, request: Request) -> Response:
+        """orders/get: by `ids`, or by `from` (placed at or after), with limit/offset."""
+        body = json.loads(request.get_data())
+        orders = list(self.shop_orders.values())
+        if body.get("ids"):
+            wanted = {str(i) for i in body["ids"]}
+            orders = [o for o in orders if str(o["order_id"]) in wanted]
+        if body.get("from"):
+            orders = [o for o in orders if o["stat_created"] >= body["from"]]
+        if "limit" in body:
+            orders = orders[body.get("offset", 0):body.get("offset", 0) + body["limit"]]
+        return _json({"status": "OK" if orders else "EMPTY", "response": {"orders": orders}})
+
+    def shop_has(self, payload: dict) -> None:
+        self.shop_orders[str(payload["order_id"])] = copy.deepcopy(payload)
 
     def requests_to(self, path: str) -> list[Request]:
         return [request for request, _ in self.server.log if request.path == path]
@@ -51,10 +77,13 @@ def partners(httpserver: HTTPServer, settings) -> Partners:
     settings.HOROSHOP_API_URL = httpserver.url_for("/shop")
     settings.HOROSHOP_LOGIN, settings.HOROSHOP_PASSWORD = "api-manager", "secret-password"
     settings.PARTNER_CONNECT_TIMEOUT, settings.PARTNER_READ_TIMEOUT = 1, 1
+    settings.HOROSHOP_POLL_PAGE_PAUSE = 0
     expect = httpserver.expect_request
     expect(CHOCO_AUTH, method="POST").respond_with_json(load_fixture("choco_auth_token_response.json"))
     httpserver.expect_request(CHOCO_STATUS, method="PUT").respond_with_json(load_fixture("choco_status_response.json"))
     httpserver.expect_request(IMSHOP_SYNC, method="POST").respond_with_json(load_fixture("imshop_status_response.json"))
     expect(HOROSHOP_AUTH, method="POST").respond_with_json(load_fixture("horoshop_auth_response.json"))
-    httpserver.expect_request(HOROSHOP_UPDATE, method="POST").respond_with_handler(horoshop_update_ok)
-    return Partners(httpserver)
+    stand_ins = Partners(httpserver)
+    httpserver.expect_request(HOROSHOP_UPDATE, method="POST").respond_with_handler(stand_ins.shop_update)
+    httpserver.expect_request(HOROSHOP_GET, method="POST").respond_with_handler(stand_ins.shop_get)
+    return stand_ins

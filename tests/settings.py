@@ -10,6 +10,7 @@ os.environ.setdefault("SHOP_WEBHOOK_TOKEN", "test-shop-token")
 os.environ.setdefault("IMSHOP_CALLBACK_TOKEN", "test-imshop-key")
 os.environ.setdefault("HUB_API_TOKEN", "test-api-token")
 os.environ.setdefault("DELIVERY_RETRY_JITTER", "0")
+os.environ.setdefault("HUB_SANDBOX", "true")
 
 from hub.settings import *  # noqa: E402, F403
 

@@ -170,6 +170,8 @@ def _delivery_record(delivery: Delivery, *, result: AttemptResult, started, task
             error_class=error.__class__.__name__ if error else "", error=_error_text(error),
         )
         Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SENDING).update(**update)
+        if delivery.channel == Channel.SHOP:
+            _shop_back_sync_outcome(delivery, update)
         if update["state"] == Delivery.State.DELIVERED:
             Delivery.objects.filter(
                 order_id=delivery.order_id, channel=delivery.channel, pk__lt=delivery.pk, state=Delivery.State.PENDING
@@ -177,3 +179,17 @@ def _delivery_record(delivery: Delivery, *, result: AttemptResult, started, task
     log = logger.info if outcome == DeliveryAttempt.Outcome.DELIVERED else logger.warning
     log("Delivery %s to %s attempt %s: %s %s", delivery.pk, delivery.channel, delivery.attempts, outcome,
         _error_text(error), extra={"delivery": delivery.pk, "order": delivery.order_id, "channel": delivery.channel})
+
+
+def _shop_back_sync_outcome(delivery: Delivery, update: dict) -> None:
+    """Keep the order's idea of the shop's status true once the shop heard (or never will)."""
+    from orders.services.intake import order_flag_out_of_step, order_shop_status_synced
+
+    if update["state"] == Delivery.State.DELIVERED:
+        for entry in delivery.payload.get("orders", []):
+            order_shop_status_synced(order_id=delivery.order_id, shop_status_id=int(entry["status"]))
+    elif update["state"] == Delivery.State.FAILED:
+        order_flag_out_of_step(
+            order_id=delivery.order_id,
+            note=f"The shop was not told of the hub's status change: {update['last_error']}",
+        )

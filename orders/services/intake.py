@@ -32,6 +32,8 @@ class IntakeResult:
     created: bool = False
     changed_fields: list[str] = field(default_factory=list)
     status_change: StatusChange | None = None
+    # The payload named a new status that is not applied yet: it waits for the shop's API to confirm it.
+    needs_confirmation: bool = False
 
     @property
     def unchanged(self) -> bool:
@@ -104,13 +106,18 @@ def _lock_or_create(*, shop_order_id: str, values: dict[str, Any]) -> tuple[Orde
         return Order.objects.select_for_update().get(shop_order_id=shop_order_id), False
 
 
-def order_upsert_from_shop(*, data: dict[str, Any], raw: dict[str, Any], source: StatusChange.Source) -> IntakeResult:
+def order_upsert_from_shop(
+    *, data: dict[str, Any], raw: dict[str, Any], source: StatusChange.Source, confirm_status: bool = False
+) -> IntakeResult:
     """Take an order as the shop reports it (validated `data`, original `raw`).
 
     A new order is created with its items and its first status. The same payload again changes
     nothing. Otherwise changed fields are saved, and a `stat_status` different from what the
-    shop said last time goes through `order_change_status`. Links (`choco_user_id`,
-    `imshop_uuid`) are only set when the payload carries them, never cleared by it.
+    shop said last time goes through `order_change_status` (only a change on the shop's side is a
+    change, so a late or repeated report cannot move the order backwards). With `confirm_status`
+    such a status is not applied but flagged `needs_confirmation`: the caller reads the order
+    from the shop's API, the truth, and feeds that in. Links (`choco_user_id`, `imshop_uuid`) are
+    only set when the payload carries them, never cleared by it.
     """
     shop_order_id = str(data["order_id"])
     fingerprint = payload_fingerprint(raw)
@@ -132,8 +139,15 @@ def order_upsert_from_shop(*, data: dict[str, Any], raw: dict[str, Any], source:
             order.raw_payload, order.payload_hash = raw, fingerprint
             fields = [name for name in result.changed_fields if name != "items"]
             order.save(update_fields=[*fields, "raw_payload", "payload_hash", "updated_at"])
-        if created or order.shop_status_id != data["stat_status"]:
+        if created:
             result.status_change = _shop_status_changed(order=order, shop_status_id=data["stat_status"], source=source)
+        elif order.shop_status_id != data["stat_status"]:
+            if confirm_status:
+                result.needs_confirmation = True
+            else:
+                result.status_change = _shop_status_changed(
+                    order=order, shop_status_id=data["stat_status"], source=source
+                )
     return result
 
 
@@ -156,7 +170,17 @@ def _apply_changes(order: Order, *, values: dict[str, Any], data: dict[str, Any]
 
 
 def _shop_status_changed(*, order: Order, shop_status_id: int, source: StatusChange.Source) -> StatusChange | None:
-    """The shop says the order is now `shop_status_id`: record it and move the order there."""
+    """The shop says the order is now `shop_status_id`: record it and move the order there.
+
+    Not while a change the hub made is still on its way to the shop: that back-sync will
+    overwrite the shop's status, so the shop's is noted on the order and not applied.
+    """
+    if _back_sync_pending(order):
+        note = (f"The shop reported status {shop_status_id} while the hub's change to "
+                f"{order.status.shop_status_id if order.status else '?'} was still being written back to it.")
+        Order.objects.filter(pk=order.pk).update(out_of_step_note=note)
+        logger.warning("Order %s: %s", order.shop_order_id, note, extra={"order": order.shop_order_id})
+        return None
     if order.shop_status_id != shop_status_id:
         order.shop_status_id = shop_status_id
         order.save(update_fields=["shop_status_id", "updated_at"])
@@ -164,3 +188,20 @@ def _shop_status_changed(*, order: Order, shop_status_id: int, source: StatusCha
     change = order_change_status(order_id=order.pk, to_status=mapping, source=source)
     order.status = mapping  # the service moved its own copy of the row
     return change
+
+
+def _back_sync_pending(order: Order) -> bool:
+    from integrations.models import Channel, Delivery
+
+    return Delivery.objects.filter(order=order, channel=Channel.SHOP, state__in=Delivery.OPEN_STATES).exists()
+
+
+def order_shop_status_synced(*, order_id: int, shop_status_id: int) -> None:
+    """The hub's status was written to the shop: the shop now says `shop_status_id`."""
+    Order.objects.filter(pk=order_id).update(shop_status_id=shop_status_id, out_of_step=False, out_of_step_note="")
+
+
+def order_flag_out_of_step(*, order_id: int, note: str) -> None:
+    """The shop could not be told of the hub's change: a manager must put them in step."""
+    Order.objects.filter(pk=order_id).update(out_of_step=True, out_of_step_note=note[:2000])
+    logger.warning("Order %s is out of step with the shop: %s", order_id, note, extra={"order": order_id})

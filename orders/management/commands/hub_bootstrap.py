@@ -30,11 +30,25 @@ def dev_env_ensure(path: Path, base_url: str) -> dict[str, str]:
         "HUB_API_TOKEN": secrets.token_urlsafe(24),
         "HUB_DEV_ADMIN_PASSWORD": secrets.token_urlsafe(12),
     }
+    sandbox = f"{base_url}/sandbox"
+    # No partner credentials: the three channels talk to the hub's own sandbox partners.
+    generated.update({
+        "CHOCO_API_URL": f"{sandbox}/choco",
+        "CHOCO_CLIENT_ID": "sandbox-client",
+        "CHOCO_CLIENT_SECRET": secrets.token_urlsafe(16),
+        "IMSHOP_STATUS_URL": f"{sandbox}/imshop/status",
+        "IMSHOP_API_KEY": secrets.token_urlsafe(16),
+        "IMSHOP_SYNC_ALL_ORDERS": "true",
+        "HOROSHOP_API_URL": f"{sandbox}/horoshop",
+        "HOROSHOP_LOGIN": "sandbox-manager",
+        "HOROSHOP_PASSWORD": secrets.token_urlsafe(16),
+    })
     for name, value in generated.items():
         values.setdefault(name, value)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
-        "# Written by `make run` for local development only. Delete it to get new secrets.\n"
+        "# Written by `make run` for local development only; read only when DEBUG is on.\n"
+        "# The real environment and .env win over it. Delete it to get new secrets.\n"
         + "".join(f"{name}={value}\n" for name, value in values.items())
     )
     path.chmod(0o600)

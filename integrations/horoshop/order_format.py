@@ -1,0 +1,141 @@
+"""Horoshop's order format, validated: shared by the webhook and the poller, which read the same shape."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from rest_framework import serializers
+
+ORDER_NUMBER = re.compile(r"^[\w.\-/]{1,64}$")
+SHOP_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
+
+
+class LenientDecimalField(serializers.DecimalField):
+    """A money field that takes numbers or numeric strings, and "" or null as absent."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_digits=14, decimal_places=3, required=False, allow_null=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> Decimal | None:
+        if data in ("", None):
+            return None
+        if isinstance(data, str):
+            data = data.strip().replace(",", ".").replace(" ", "")
+        return super().to_internal_value(data)
+
+
+def _text(**kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False, **kwargs)
+
+
+def _source(key: str, attribute: str) -> dict[str, str]:
+    # DRF refuses a `source` equal to the field name.
+    return {} if key == attribute else {"source": attribute}
+
+
+class ShopDateTimeField(serializers.Field):
+    """Horoshop's "YYYY-MM-DD HH:MM:SS" in the shop's time zone (SHOP_TIMEZONE)."""
+
+    def to_internal_value(self, data: Any) -> datetime | None:
+        if data in ("", None):
+            return None
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Expected a date-time string like 2016-12-05 15:46:40.")
+        for fmt in SHOP_DATETIME_FORMATS:
+            try:
+                parsed = datetime.strptime(data.strip(), fmt)
+            except ValueError:
+                continue
+            return parsed.replace(tzinfo=ZoneInfo(settings.SHOP_TIMEZONE))
+        raise serializers.ValidationError("Expected a date-time like 2016-12-05 15:46:40.")
+
+    def to_representation(self, value: datetime) -> str:
+        return value.isoformat()
+
+
+
+class ShopNamedSerializer(serializers.Serializer):
+    id = serializers.IntegerField(required=False, allow_null=True)
+    title = _text(max_length=255)
+
+class ShopProductSerializer(serializers.Serializer):
+    title = _text(max_length=500)
+    article = _text(max_length=255)
+    price = LenientDecimalField()
+    quantity = LenientDecimalField()
+    total_price = LenientDecimalField()
+    discount_marker = _text(max_length=64)
+    url = _text(max_length=1000)
+    photo_url = _text(max_length=1000)
+
+class ShopOrderSerializer(serializers.Serializer):
+    """An order in Horoshop's format: the webhook body, and each order `orders/get` returns.
+
+    Tolerant of what the shop may add or leave empty; each bad field is named.
+    """
+
+    order_id = serializers.CharField(max_length=64)
+    user = serializers.IntegerField(required=False, allow_null=True)
+    delivery_name = _text(max_length=255)
+    delivery_email = _text(max_length=255)
+    delivery_phone = _text(max_length=64)
+    delivery_city = _text(max_length=255)
+    delivery_address = _text()
+    delivery_type = serializers.DictField(required=False, allow_null=True)
+    delivery_price = LenientDecimalField()
+    comment = _text()
+    payment_type = serializers.DictField(required=False, allow_null=True)
+    payed = serializers.BooleanField(required=False, allow_null=True)
+    total_default = LenientDecimalField()
+    total_sum = LenientDecimalField()
+    total_quantity = LenientDecimalField()
+    discount_percent = LenientDecimalField()
+    discount_value = LenientDecimalField()
+    coupon_code = _text(max_length=128)
+    coupon_percent = LenientDecimalField()
+    coupon_discount_value = LenientDecimalField()
+    coupon_type = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=32767)
+    stat_status = serializers.IntegerField(min_value=0, max_value=2_147_483_647)
+    stat_created = ShopDateTimeField(required=False, allow_null=True)
+    currency = _text(max_length=8)
+    order_without_callback = serializers.BooleanField(required=False, allow_null=True)
+    products = serializers.ListField(required=False, allow_null=True, max_length=1000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The link keys' names are settings: each shop may call them differently.
+        choco, imshop = settings.SHOP_CHOCO_USER_ID_FIELD, settings.SHOP_IMSHOP_UUID_FIELD
+        self.fields[choco] = serializers.IntegerField(
+            required=False, allow_null=True, min_value=1, **_source(choco, "choco_user_id")
+        )
+        self.fields[imshop] = serializers.CharField(
+            required=False, allow_null=True, allow_blank=True, max_length=64, **_source(imshop, "imshop_uuid")
+        )
+
+    def validate_order_id(self, value: str) -> str:
+        if not ORDER_NUMBER.match(value):
+            raise serializers.ValidationError("Expected an order number (letters, digits, - . /).")
+        return value
+
+    def _nested(self, value: dict | None, serializer: type[serializers.Serializer]) -> dict | None:
+        if value is None:
+            return None
+        nested = serializer(data=value)
+        nested.is_valid(raise_exception=True)
+        return nested.validated_data
+
+    def validate_delivery_type(self, value: dict | None) -> dict | None:
+        return self._nested(value, ShopNamedSerializer)
+
+    def validate_payment_type(self, value: dict | None) -> dict | None:
+        return self._nested(value, ShopNamedSerializer)
+
+    def validate_products(self, value: list | None) -> list:
+        products = ShopProductSerializer(data=value or [], many=True)
+        products.is_valid(raise_exception=True)
+        return products.validated_data

@@ -1,0 +1,141 @@
+import pytest
+from django.urls import reverse
+
+from integrations.models import Delivery
+from orders.models import Order, StatusMapping
+
+pytestmark = pytest.mark.django_db
+
+
+def test_order_list_shows_what_a_manager_scans(admin_client, make_order):
+    # given
+    make_order(order_id=115)
+    # when
+    response = admin_client.get(reverse("admin:orders_order_changelist"))
+    # then
+    assert response.status_code == 200
+    page = response.content.decode()
+    for text in ("115", "sdbgdasgdasg", "+38 (012) 421-42-14", "31 799.00 UAH", "Новый"):
+        assert text in page
+
+
+@pytest.mark.parametrize("query", ["115", "421-42-14", "dasgdsga@zz.cc", "sdbgdasgdasg"])
+def test_order_search_by_number_phone_email_name(admin_client, make_order, query):
+    # given
+    make_order(order_id=115)
+    make_order(order_id=116, delivery_phone="+380000000000", delivery_email="x@y.z", delivery_name="Other")
+    # when
+    response = admin_client.get(reverse("admin:orders_order_changelist"), {"q": query})
+    # then
+    assert response.context["cl"].result_count == 1
+
+
+def test_order_list_queries_do_not_grow_with_orders(admin_client, make_order, django_assert_max_num_queries):
+    # given
+    for _ in range(30):
+        make_order()
+    # when / then: a fixed number of queries (session, user, count, page, filters, actions)
+    with django_assert_max_num_queries(12):
+        assert admin_client.get(reverse("admin:orders_order_changelist")).status_code == 200
+
+
+def test_order_page_shows_items_history_and_payload(admin_client, make_order):
+    # given
+    order = make_order(order_id=115)
+    # when
+    response = admin_client.get(reverse("admin:orders_order_change", args=[order.pk]))
+    # then
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "MJVM2UAA" in page
+    assert "shop_webhook" in page or "shop webhook" in page
+    assert "&quot;order_id&quot;: 115" in page  # pretty-printed payload
+
+
+def test_manager_changes_status_with_a_reason(admin_client, make_order, mapping, partners):
+    # given
+    order = make_order(order_id=115)
+    # when
+    response = admin_client.post(reverse("admin:orders_order_change", args=[order.pk]), {
+        "new_status": mapping("processing").pk, "status_reason": "Покупатель подтвердил",
+        "choco_user_id": "1234567", "imshop_uuid": "",
+        "items-TOTAL_FORMS": "0", "items-INITIAL_FORMS": "0",
+        "status_changes-TOTAL_FORMS": "0", "status_changes-INITIAL_FORMS": "0",
+    })
+    # then
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.status.code == "processing"
+    assert order.choco_user_id == 1234567
+    change = order.status_changes.first()
+    assert (change.source, change.user.username, change.reason) == ("admin", "admin", "Покупатель подтвердил")
+    assert sorted(Delivery.objects.filter(status_change=change).values_list("channel", flat=True)) == [
+        "choco", "shop"]
+
+
+def test_final_status_cannot_be_left_from_the_admin(admin_client, make_order, mapping):
+    # given
+    order = make_order(order_id=115, stat_status=3)
+    # when
+    response = admin_client.post(reverse("admin:orders_order_change", args=[order.pk]), {
+        "new_status": mapping("processing").pk, "status_reason": "", "choco_user_id": "", "imshop_uuid": "",
+        "items-TOTAL_FORMS": "0", "items-INITIAL_FORMS": "0",
+        "status_changes-TOTAL_FORMS": "0", "status_changes-INITIAL_FORMS": "0",
+    })
+    # then
+    assert response.status_code == 200
+    assert "a final status" in response.content.decode()
+    assert Order.objects.get(pk=order.pk).status.code == "delivered"
+
+
+def test_bulk_status_action(admin_client, make_order, mapping):
+    # given
+    orders = [make_order(), make_order(), make_order(stat_status=3)]
+    target = mapping("shipping")
+    # when
+    response = admin_client.post(reverse("admin:orders_order_changelist"), {
+        "action": f"set_status_{target.pk}", "_selected_action": [o.pk for o in orders]}, follow=True)
+    # then
+    assert [o.status.code for o in Order.objects.filter(pk__in=[o.pk for o in orders]).order_by("pk")] == [
+        "shipping", "shipping", "delivered"]
+    messages = [str(m) for m in response.context["messages"]]
+    assert "2 orders moved to Доставляется." in messages
+    assert "1 orders are in a final status and were left alone." in messages
+
+
+def test_mapping_with_a_too_long_title_is_refused_in_the_admin(admin_client, mapping):
+    # given
+    row = mapping("new")
+    url = reverse("admin:orders_statusmapping_change", args=[row.pk])
+    form = response_form_data(admin_client.get(url))
+    form["choco_title_active_order_card"] = "Очень длинный заголовок карточки!"
+    # when
+    response = admin_client.post(url, form)
+    # then
+    assert response.status_code == 200
+    assert "Ensure this value has at most 30 characters" in response.content.decode()
+    assert StatusMapping.objects.get(pk=row.pk).choco_title_active_order_card == "Заказ принят"
+
+
+def test_mapping_page_previews_what_the_buyer_sees(admin_client, mapping):
+    # when
+    response = admin_client.get(reverse("admin:orders_statusmapping_change", args=[mapping("shipping").pk]))
+    # then
+    page = response.content.decode()
+    assert "Заказ в пути" in page
+    assert "Отследить заказ" in page
+    assert "⏱" in page
+
+
+def response_form_data(response) -> dict:
+    """The values of a rendered admin change form, as a browser would submit them."""
+    form = response.context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif value is not None:
+            data[name] = value
+    return data

@@ -1,0 +1,225 @@
+import json
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from integrations.models import Delivery, PollRun, PollState
+from integrations.services.dispatch import delivery_send
+from integrations.services.polling import horoshop_orders_confirm, horoshop_poll
+from orders.models import Order, StatusChange
+from orders.services.status import order_change_status
+from tests.partners import HOROSHOP_GET, HOROSHOP_UPDATE
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop(partners, shop_payload, default_mappings):
+    """The stand-in shop holds order 115, placed just now, linked to both apps."""
+    now = timezone.localtime(timezone.now(), timezone=__import__("zoneinfo").ZoneInfo("Europe/Kyiv"))
+    partners.shop_has({**shop_payload, "stat_created": now.strftime("%Y-%m-%d %H:%M:%S"),
+                       "choco_user_id": 1234567, "imshop_uuid": "cfe64e76"})
+    return partners
+
+
+def channels_of(change: StatusChange) -> list[str]:
+    return sorted(change.deliveries.values_list("channel", flat=True))
+
+
+def test_a_missed_order_is_created_by_the_poll(shop):
+    # when
+    run = horoshop_poll()
+    # then
+    assert (run.ok, run.orders_seen, run.orders_created) == (True, 2, 1)  # by date, then again by id
+    order = Order.objects.get(shop_order_id="115")
+    assert order.items.count() == 1
+    assert order.status_changes.get().source == "shop_poll"
+
+
+def test_a_status_changed_only_in_the_shop_reaches_the_apps_not_the_shop(shop):
+    # given
+    horoshop_poll()
+    shop.shop_orders["115"]["stat_status"] = 6
+    # when
+    run = horoshop_poll()
+    # then
+    assert run.orders_changed == 1
+    change = Order.objects.get(shop_order_id="115").status_changes.first()
+    assert (change.to_status.code, change.source) == ("shipping", "shop_poll")
+    assert channels_of(change) == ["choco", "imshop"]
+
+
+def test_an_unchanged_poll_changes_and_sends_nothing(shop):
+    # given
+    horoshop_poll()
+    deliveries = Delivery.objects.count()
+    # when
+    run = horoshop_poll()
+    # then
+    assert (run.orders_created, run.orders_changed) == (0, 0)
+    assert Delivery.objects.count() == deliveries
+    assert StatusChange.objects.count() == 1
+
+
+def test_new_orders_are_read_page_by_page(shop, shop_payload, settings):
+    # given
+    settings.HOROSHOP_POLL_PAGE_SIZE = 2
+    for number in range(200, 204):
+        shop.shop_has({**shop.shop_orders["115"], "order_id": number})
+    # when
+    run = horoshop_poll()
+    # then
+    assert run.orders_created == 5
+    offsets = [json.loads(r.get_data()).get("offset") for r in shop.requests_to(HOROSHOP_GET)
+               if "from" in json.loads(r.get_data())]
+    assert offsets == [0, 2, 4]
+
+
+def test_a_late_webhook_with_an_older_status_changes_nothing(shop, send_webhook, shop_payload):
+    # given: the poll saw the order already shipping
+    shop.shop_orders["115"]["stat_status"] = 6
+    horoshop_poll()
+    # when: the order_created webhook (status 1) arrives late; the shop's API is asked
+    response = send_webhook({**shop_payload, "choco_user_id": 1234567})
+    horoshop_orders_confirm(order_numbers=["115"])
+    # then
+    assert response.status_code == 200
+    order = Order.objects.get(shop_order_id="115")
+    assert order.status.code == "shipping"
+    assert order.status_changes.count() == 1
+
+
+def test_a_webhook_status_is_applied_once_the_shop_confirms_it(shop, send_webhook, shop_payload):
+    # given
+    horoshop_poll()
+    shop.shop_orders["115"]["stat_status"] = 2
+    # when
+    send_webhook({**shop_payload, "stat_status": 2}, event="order_update")
+    before = Order.objects.get(shop_order_id="115").status.code
+    horoshop_orders_confirm(order_numbers=["115"])
+    # then
+    assert before == "new"  # a hint until confirmed
+    assert Order.objects.get(shop_order_id="115").status.code == "processing"
+
+
+def test_a_poll_during_a_pending_back_sync_does_not_undo_the_hubs_change(shop):
+    # given: a manager cancels in the hub; the back-sync has not reached the shop yet
+    horoshop_poll()
+    order = Order.objects.get(shop_order_id="115")
+    shop.shop_orders["115"]["stat_status"] = 2  # meanwhile someone moved it in the shop
+    from orders.models import StatusMapping
+
+    order_change_status(order_id=order.pk, to_status=StatusMapping.objects.get(code="cancelled"),
+                        source=StatusChange.Source.ADMIN)
+    # when
+    horoshop_poll()
+    # then
+    order.refresh_from_db()
+    assert order.status.code == "cancelled"
+    assert "while the hub's change to 4 was still being written back" in order.out_of_step_note
+    # and when the back-sync lands, the shop says what the hub said: the next poll is quiet
+    delivery_send(delivery_id=order.deliveries.get(channel="shop").pk)
+    assert shop.shop_orders["115"]["stat_status"] == 4
+    horoshop_poll()
+    order.refresh_from_db()
+    assert (order.status.code, order.shop_status_id) == ("cancelled", 4)
+
+
+def test_a_back_sync_refused_by_the_shop_flags_the_order(shop):
+    # given
+    horoshop_poll()
+    order = Order.objects.get(shop_order_id="115")
+    from orders.models import StatusMapping
+
+    order_change_status(order_id=order.pk, to_status=StatusMapping.objects.get(code="processing"),
+                        source=StatusChange.Source.API)
+    shop.answer(HOROSHOP_UPDATE, "POST", once=True, body={
+        "status": "OK", "response": {"log": [{"order_id": 115, "status": "ERROR", "message": "Order locked"}]}})
+    # when
+    delivery_send(delivery_id=order.deliveries.get(channel="shop").pk)
+    # then
+    order.refresh_from_db()
+    assert order.out_of_step is True
+    assert "Order locked" in order.out_of_step_note
+
+
+def test_a_horoshop_outage_is_recorded_and_the_next_poll_recovers(shop):
+    # given
+    shop.answer(HOROSHOP_GET, "POST", status=502, body={"error": "bad gateway"}, once=True)
+    # when
+    failed = horoshop_poll()
+    recovered = horoshop_poll()
+    # then
+    assert (failed.ok, failed.errors) == (False, 1)
+    assert "HTTP 502" in failed.error
+    assert recovered.ok
+    assert recovered.window_from == failed.window_from  # the window did not move past the outage
+    assert Order.objects.filter(shop_order_id="115").exists()
+
+
+def test_the_lock_keeps_two_polls_apart(shop):
+    # given: another worker's poll holds the lease
+    PollState.objects.update_or_create(name="horoshop",
+                                       defaults={"locked_until": timezone.now() + timedelta(minutes=5)})
+    # when
+    run = horoshop_poll()
+    # then
+    assert run is None
+    assert PollRun.objects.count() == 0
+
+
+def test_a_lease_left_by_a_dead_worker_expires(shop):
+    # given
+    PollState.objects.update_or_create(name="horoshop",
+                                       defaults={"locked_until": timezone.now() - timedelta(seconds=1)})
+    # when / then
+    assert horoshop_poll().ok
+
+
+def test_no_poll_without_the_shops_api(settings):
+    # given
+    settings.HOROSHOP_API_URL = ""
+    # when / then
+    assert horoshop_poll() is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_poll_and_a_webhook_racing_for_one_order_make_one_change(shop, shop_payload):
+    # given
+    from rest_framework.test import APIClient
+
+    from tests.conftest import webhook_url
+
+    horoshop_poll()
+    shop.shop_orders["115"]["stat_status"] = 6
+    barrier = threading.Barrier(2)
+
+    def poll() -> None:
+        barrier.wait()
+        try:
+            horoshop_poll()
+        finally:
+            connection.close()
+
+    def webhook_then_confirm() -> None:
+        barrier.wait()
+        try:
+            APIClient().put(webhook_url("order_update"), data=json.dumps({**shop_payload, "stat_status": 6}),
+                            content_type="application/json")
+            horoshop_orders_confirm(order_numbers=["115"])
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=poll), threading.Thread(target=webhook_then_confirm)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then
+    order = Order.objects.get(shop_order_id="115")
+    assert list(order.status_changes.values_list("to_status__code", flat=True)) == ["shipping", "new"]
