@@ -9,7 +9,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from integrations.models import ChannelSwitch, Delivery, DeliveryAttempt, InboundEvent
+from integrations.models import (
+    ChannelSwitch,
+    Delivery,
+    DeliveryAttempt,
+    InboundEvent,
+    PollRun,
+    WebhookSubscription,
+)
 from integrations.services.channels import channel_set_paused
 from integrations.services.outbox import deliveries_resend
 from orders.admin import ReadOnlyInline, pretty_json
@@ -103,3 +110,18 @@ class ChannelSwitchAdmin(admin.ModelAdmin):
         for switch in queryset:
             channel_set_paused(channel=switch.channel, paused=False, by=request.user.get_username())
         self.message_user(request, _("Resumed. The newest status of each order is being sent."))
+
+
+@admin.register(PollRun)
+class PollRunAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "ok", "duration_ms", "window_from", "orders_seen", "orders_created",
+                    "orders_changed", "errors"]
+    list_filter = ["ok", "started_at"]
+    fields = readonly_fields = ["started_at", "finished_at", "duration_ms", "ok", "window_from", "orders_seen",
+                                "orders_created", "orders_changed", "errors", "error"]
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(ReadOnlyAdmin):
+    list_display = ["event", "subscription_id", "created_at"]
+    fields = readonly_fields = ["event", "subscription_id", "created_at"]  # the URL carries the secret

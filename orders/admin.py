@@ -8,11 +8,12 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from hub.api import ConflictError
+from hub.api import ApplicationError, ConflictError
 from orders.models import Order, OrderItem, StatusChange, StatusMapping
 from orders.services.links import order_links_update
 from orders.services.status import order_change_status
@@ -160,6 +161,8 @@ class OrderAdmin(admin.ModelAdmin):
 
 @admin.register(StatusMapping)
 class StatusMappingAdmin(admin.ModelAdmin):
+    change_list_template = "admin/orders/statusmapping/change_list.html"
+
     list_display = ["shop_status_id", "name", "code", "choco_summary", "imshop_summary", "shop_enabled",
                     "is_final", "is_cancellation_target", "needs_setup"]
     list_display_links = ["shop_status_id", "name"]
@@ -175,6 +178,26 @@ class StatusMappingAdmin(admin.ModelAdmin):
         (_("Shop"), {"fields": ["shop_enabled"]}),
         (_("What the buyer sees"), {"fields": ["preview"]}),
     ]
+
+    def get_urls(self) -> list:
+        extra = [path("import-shop-statuses/", self.admin_site.admin_view(self.import_shop_statuses),
+                      name="orders_statusmapping_import")]
+        return extra + super().get_urls()
+
+    def import_shop_statuses(self, request: HttpRequest) -> HttpResponseRedirect:
+        """Read the shop's status list and add what is missing (POST only: it writes)."""
+        from integrations.exceptions import PartnerError
+        from integrations.services.horoshop_setup import shop_statuses_import
+
+        if request.method == "POST" and self.has_add_permission(request):
+            try:
+                created, known = shop_statuses_import()
+            except (ApplicationError, PartnerError) as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(request, _("%(c)d new statuses added, %(k)d already mapped.")
+                                  % {"c": created, "k": known})
+        return HttpResponseRedirect(reverse("admin:orders_statusmapping_changelist"))
 
     @admin.display(description="Choco")
     def choco_summary(self, obj: StatusMapping) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import copy
+import json
 from dataclasses import dataclass, field
 
 import pytest
