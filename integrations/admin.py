@@ -19,6 +19,7 @@ from integrations.models import (
 )
 from integrations.services.channels import channel_set_paused
 from integrations.services.outbox import deliveries_resend
+from integrations.templatetags.hub_admin import badge
 from orders.admin import ReadOnlyInline, pretty_json
 
 
@@ -54,8 +55,8 @@ class DeliveryAttemptInline(ReadOnlyInline):
 
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["id", "created_at", "order", "channel", "state", "attempts", "next_attempt_at", "delivered_at",
-                    "last_error"]
+    list_display = ["id", "created_at", "order", "channel", "state_badge", "attempts", "next_attempt_at",
+                    "delivered_at", "last_error"]
     list_filter = ["channel", "state", "created_at"]
     list_select_related = ["order"]
     search_fields = ["=order__shop_order_id"]
@@ -65,6 +66,10 @@ class DeliveryAdmin(ReadOnlyAdmin):
     fields = ["order", "status_change", "channel", "state", "attempts", "next_attempt_at", "delivered_at",
               "last_error", "resend_of", "created_at", "updated_at", "payload_display"]
     readonly_fields = fields
+
+    @admin.display(description=_("state"), ordering="state")
+    def state_badge(self, obj: Delivery) -> str:
+        return badge(obj.state, obj.get_state_display())
 
     @admin.display(description=_("payload"))
     def payload_display(self, obj: Delivery) -> str:

@@ -10,10 +10,13 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from hub.api import ApplicationError, ConflictError
+from integrations.models import Delivery
+from integrations.selectors import delivery_latest_per_channel
+from integrations.templatetags.hub_admin import badge
 from orders.models import Order, OrderItem, StatusChange, StatusMapping
 from orders.services.links import order_links_update
 from orders.services.status import order_change_status
@@ -50,6 +53,22 @@ def pretty_json(value: Any) -> str:
                        json.dumps(value, ensure_ascii=False, indent=2))
 
 
+# Horoshop's statuses: new, processing, delivered, cancelled, shipping; custom ones are grey.
+STATUS_COLOURS = {1: "#1f6fb2", 2: "#b26b00", 3: "#237a3b", 4: "#b3261e", 6: "#6a3fb2"}
+
+
+class DeliveryInline(ReadOnlyInline):
+    model = Delivery
+    fields = readonly_fields = ["created_at", "channel", "state_badge", "attempts", "next_attempt_at", "last_error"]
+    ordering = ["-created_at", "-id"]
+    show_change_link = True
+    verbose_name_plural = _("deliveries to partners")
+
+    @admin.display(description=_("state"))
+    def state_badge(self, obj: Delivery) -> str:
+        return badge(obj.state, obj.get_state_display())
+
+
 class OrderAdminForm(forms.ModelForm):
     new_status = forms.ModelChoiceField(
         queryset=StatusMapping.objects.all(), required=False, label=_("Change status to"),
@@ -77,24 +96,25 @@ class OrderAdminForm(forms.ModelForm):
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     form = OrderAdminForm
-    list_display = ["shop_order_id", "delivery_name", "delivery_phone", "total_display", "status", "stat_created",
-                    "created_at"]
-    list_filter = ["status", "payed", "currency", "created_at"]
+    list_display = ["shop_order_id", "delivery_name", "delivery_phone", "total_display", "status_badge",
+                    "stat_created", "created_at"]
+    list_filter = ["status", "out_of_step", "payed", "currency", "created_at"]
     search_fields = ["=shop_order_id", "delivery_phone", "delivery_email", "delivery_name"]
     list_select_related = ["status"]
     date_hierarchy = "created_at"
     list_per_page = 50
     show_full_result_count = False
-    inlines = [OrderItemInline, StatusChangeInline]
+    inlines = [OrderItemInline, StatusChangeInline, DeliveryInline]
     readonly_fields = [
         "shop_order_id", "status", "shop_status_id", "delivery_name", "delivery_phone", "delivery_email",
         "delivery_city", "delivery_address", "delivery_type_title", "delivery_price", "payment_type_title",
         "payed", "total_default", "total_sum", "total_quantity", "discount_value", "coupon_code", "currency",
         "comment", "stat_created", "order_without_callback", "shop_user_id", "created_at", "updated_at",
-        "payload_display",
+        "payload_display", "partners_glance", "out_of_step_note",
     ]
     fieldsets = [
-        (None, {"fields": ["shop_order_id", "status", ("new_status", "status_reason")]}),
+        (None, {"fields": ["shop_order_id", "status", ("new_status", "status_reason"), "partners_glance",
+                           "out_of_step_note"]}),
         (_("Customer"), {"fields": ["delivery_name", "delivery_phone", "delivery_email", "delivery_city",
                                     "delivery_address", "comment", "shop_user_id"]}),
         (_("Money"), {"fields": ["total_sum", "total_default", "discount_value", "coupon_code", "currency",
@@ -104,6 +124,22 @@ class OrderAdmin(admin.ModelAdmin):
             "shop_status_id", "stat_created", "order_without_callback", "created_at", "updated_at",
             "payload_display"]}),
     ]
+
+    @admin.display(description=_("status"), ordering="status__shop_status_id")
+    def status_badge(self, obj: Order) -> str:
+        if obj.status is None:
+            return "—"
+        colour = STATUS_COLOURS.get(obj.status.shop_status_id, "#555")
+        label = obj.status.name + (" ⚠" if obj.out_of_step else "")
+        return badge(obj.status.code, label, colour)
+
+    @admin.display(description=_("partners"))
+    def partners_glance(self, obj: Order) -> str:
+        latest = delivery_latest_per_channel(order_id=obj.pk)
+        if not latest:
+            return _("Nothing sent to partners yet.")
+        return format_html_join(" ", "{}", ((badge(d.state, f"{d.get_channel_display()}: {d.get_state_display()}"),)
+                                            for d in latest))
 
     @admin.display(description=_("total"), ordering="total_sum")
     def total_display(self, obj: Order) -> str:

@@ -5,6 +5,9 @@ from integrations.models import Delivery
 from orders.models import Order, StatusMapping
 
 pytestmark = pytest.mark.django_db
+# The management forms of the order page's read-only inlines, as the browser posts them.
+INLINES = {f"{prefix}-{name}": "0" for prefix in ("items", "status_changes", "deliveries")
+           for name in ("TOTAL_FORMS", "INITIAL_FORMS")}
 
 
 def test_order_list_shows_what_a_manager_scans(admin_client, make_order):
@@ -59,8 +62,7 @@ def test_manager_changes_status_with_a_reason(admin_client, make_order, mapping,
     response = admin_client.post(reverse("admin:orders_order_change", args=[order.pk]), {
         "new_status": mapping("processing").pk, "status_reason": "Покупатель подтвердил",
         "choco_user_id": "1234567", "imshop_uuid": "",
-        "items-TOTAL_FORMS": "0", "items-INITIAL_FORMS": "0",
-        "status_changes-TOTAL_FORMS": "0", "status_changes-INITIAL_FORMS": "0",
+        **INLINES,
     })
     # then
     assert response.status_code == 302
@@ -79,8 +81,7 @@ def test_final_status_cannot_be_left_from_the_admin(admin_client, make_order, ma
     # when
     response = admin_client.post(reverse("admin:orders_order_change", args=[order.pk]), {
         "new_status": mapping("processing").pk, "status_reason": "", "choco_user_id": "", "imshop_uuid": "",
-        "items-TOTAL_FORMS": "0", "items-INITIAL_FORMS": "0",
-        "status_changes-TOTAL_FORMS": "0", "status_changes-INITIAL_FORMS": "0",
+        **INLINES,
     })
     # then
     assert response.status_code == 200
@@ -139,3 +140,27 @@ def response_form_data(response) -> dict:
         elif value is not None:
             data[name] = value
     return data
+
+
+def test_admin_index_shows_the_dashboard(admin_client, make_order, partners):
+    # given
+    order = make_order(order_id=115, imshop_uuid="u-1")
+    Delivery.objects.filter(order=order).update(state="failed", last_error="HTTP 500: down")
+    # when
+    response = admin_client.get(reverse("admin:index"))
+    # then
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Today at a glance" in page
+    assert "1 failed" in page
+    assert "HTTP 500: down" in page
+
+
+def test_order_page_shows_each_channels_latest_delivery(admin_client, make_order, partners):
+    # given
+    order = make_order(order_id=115, imshop_uuid="u-1", choco_user_id=5)
+    # when
+    page = admin_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    # then
+    assert "Choco: pending" in page
+    assert "Imshop: pending" in page

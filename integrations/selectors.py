@@ -1,0 +1,88 @@
+"""Reads for operators and managers: the dashboard's figures. Nothing here writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from integrations.models import Channel, ChannelSwitch, Delivery, InboundEvent, PollRun
+from orders.models import Order, StatusMapping
+
+LAST_ERRORS = 5
+
+
+@dataclass(frozen=True)
+class ChannelFigures:
+    channel: str
+    label: str
+    pending: int
+    failed: int
+    delivered_today: int
+    paused: bool
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    orders_today: int
+    orders_total: int
+    channels: list[ChannelFigures]
+    last_errors: list[Delivery]
+    refused_today: int
+    out_of_step: int
+    mappings_needing_setup: int
+    last_good_poll: datetime | None
+    last_poll_failed: bool
+
+
+def dashboard_get(*, now: datetime | None = None) -> Dashboard:
+    """The admin index's figures in a fixed handful of queries."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    counts = {
+        row["channel"]: row
+        for row in Delivery.objects.values("channel").annotate(
+            pending=Count("id", filter=Q(state__in=Delivery.OPEN_STATES)),
+            failed=Count("id", filter=Q(state=Delivery.State.FAILED)),
+            delivered_today=Count("id", filter=Q(state=Delivery.State.DELIVERED, delivered_at__gte=today)),
+        )
+    }
+    paused = set(ChannelSwitch.objects.filter(paused=True).values_list("channel", flat=True))
+    channels = [
+        ChannelFigures(channel=value, label=str(label), pending=counts.get(value, {}).get("pending", 0),
+                       failed=counts.get(value, {}).get("failed", 0),
+                       delivered_today=counts.get(value, {}).get("delivered_today", 0), paused=value in paused)
+        for value, label in Channel.choices
+    ]
+    last_poll = PollRun.objects.order_by("-started_at").first()
+    good_poll = PollRun.objects.filter(ok=True).order_by("-started_at").values_list("started_at", flat=True).first()
+    return Dashboard(
+        orders_today=Order.objects.filter(created_at__gte=today).count(),
+        orders_total=Order.objects.count(),
+        channels=channels,
+        last_errors=list(
+            Delivery.objects.filter(state=Delivery.State.FAILED).select_related("order")
+            .order_by("-updated_at")[:LAST_ERRORS]
+        ),
+        refused_today=InboundEvent.objects.filter(
+            created_at__gte=today, outcome__in=[InboundEvent.Outcome.REFUSED, InboundEvent.Outcome.FAILED]
+        ).count(),
+        out_of_step=Order.objects.filter(out_of_step=True).count(),
+        mappings_needing_setup=StatusMapping.objects.filter(needs_setup=True).count(),
+        last_good_poll=good_poll,
+        last_poll_failed=bool(last_poll and not last_poll.ok),
+    )
+
+
+def stale_since(moment: datetime | None, *, minutes: int) -> bool:
+    return moment is not None and moment < timezone.now() - timedelta(minutes=minutes)
+
+
+def delivery_latest_per_channel(*, order_id: int) -> list[Delivery]:
+    """The newest delivery of each channel for one order (one query)."""
+    latest: dict[str, Delivery] = {}
+    for delivery in Delivery.objects.filter(order_id=order_id).order_by("-created_at", "-id"):
+        latest.setdefault(delivery.channel, delivery)
+    return sorted(latest.values(), key=lambda d: d.channel)
