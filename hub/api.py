@@ -105,6 +105,7 @@ class TokenUser:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.pk = f"token:{name}"  # throttles count per caller
 
     def __str__(self) -> str:
         return self.name

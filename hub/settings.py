@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "hub.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -100,6 +101,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# CACHE (throttle counters, admin login attempts): shared between processes in production.
+# https://django-environ.readthedocs.io/en/latest/types.html#environ-env-cache-url
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# Admin login: this many failures per user name or address in the window locks the door for it.
+ADMIN_LOGIN_MAX_FAILURES = env.int("ADMIN_LOGIN_MAX_FAILURES", default=5)
+ADMIN_LOGIN_LOCKOUT_SECONDS = env.int("ADMIN_LOGIN_LOCKOUT_SECONDS", default=900)
+
 # I18N -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
@@ -127,6 +136,17 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "hub.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_RATES": {
+        # "off" turns a scope's throttle off. Counted per client address, in CACHE_URL.
+        scope: (None if rate == "off" else rate)
+        for scope, rate in {
+            "shop_webhook": env.str("THROTTLE_SHOP_WEBHOOK", default="6000/min"),
+            "imshop_callback": env.str("THROTTLE_IMSHOP_CALLBACK", default="600/min"),
+            "status_api": env.str("THROTTLE_STATUS_API", default="6000/min"),
+        }.items()
+    },
+    # Proxies in front of the hub whose X-Forwarded-For may be trusted; 0 means use the peer address.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Order status hub API",
@@ -199,6 +219,20 @@ DELIVERY_SWEEP_BATCH = env.int("DELIVERY_SWEEP_BATCH", default=500)
 PARTNER_CONNECT_TIMEOUT = env.float("PARTNER_CONNECT_TIMEOUT", default=3)
 PARTNER_READ_TIMEOUT = env.float("PARTNER_READ_TIMEOUT", default=15)
 ATTEMPT_BODY_LIMIT = env.int("ATTEMPT_BODY_LIMIT", default=8192)
+# Partners are reached over HTTPS only, unless DEBUG (the sandbox) or this says otherwise.
+PARTNER_ALLOW_HTTP = env.bool("PARTNER_ALLOW_HTTP", default=DEBUG)
+
+# RETENTION AND ALERTS -------------------------------------------------------------------------
+RETENTION_DAYS = env.int("RETENTION_DAYS", default=90)
+ALERT_UNDELIVERED_AFTER = env.int("ALERT_UNDELIVERED_AFTER", default=1800)
+ALERT_WEBHOOK_URL = env.str("ALERT_WEBHOOK_URL", default="")
+ADMINS = [("Operator", address) for address in env.list("ADMINS", default=[])]
+SERVER_EMAIL = env.str("SERVER_EMAIL", default="hub@localhost")
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+
+# METRICS: /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; without a token, loopback only.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # CELERY ---------------------------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
@@ -233,6 +267,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": DELIVERY_SWEEP_INTERVAL,
         "options": {"expires": DELIVERY_SWEEP_INTERVAL * 2},
     },
+    "deliveries-alert": {"task": "integrations.deliveries_alert", "schedule": 60, "options": {"expires": 60}},
+    "retention-purge": {"task": "integrations.retention_purge", "schedule": 3600, "options": {"expires": 3600}},
 }
 if HOROSHOP_POLL_INTERVAL > 0:
     CELERY_BEAT_SCHEDULE["horoshop-poll"] = {
@@ -243,11 +279,19 @@ if HOROSHOP_POLL_INTERVAL > 0:
 
 # LOGGING --------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# JSON lines for log collectors in production; readable lines under `make run`.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "hub.observability.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "hub.observability.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
@@ -257,5 +301,9 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# The load balancer checks health over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

@@ -2,7 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from hub.admin_login import RateLimitedAuthenticationForm
 from hub.health import healthz
+from hub.metrics import metrics
+
+admin.site.login_form = RateLimitedAuthenticationForm
+admin.site.site_header = admin.site.site_title = "Order status hub"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -10,5 +15,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
 ]
 

@@ -16,6 +16,7 @@ from requests.adapters import HTTPAdapter
 
 from integrations.exceptions import (
     Exchange,
+    PartnerNotConfiguredError,
     PartnerOverloadedError,
     PartnerRejectedError,
     PartnerTransientError,
@@ -87,6 +88,9 @@ def send(
     HTTP status codes are not judged here: see `raise_for_status`.
     """
     secrets = tuple(secrets)
+    if not url.lower().startswith("https://") and not settings.PARTNER_ALLOW_HTTP:
+        # Partner credentials must not cross the network in clear text.
+        raise PartnerNotConfiguredError(f"Refusing a plain-HTTP partner URL ({mask_text(url, secrets)}): use https://.")
     headers = dict(headers or {})
     if form_body is not None:
         headers.setdefault("Content-Type", "application/x-www-form-urlencoded")

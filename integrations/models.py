@@ -88,6 +88,10 @@ class Delivery(TimestampedModel):
     resend_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="resends", verbose_name=_("resend of")
     )
+    # The request that caused this delivery, so its logs line up with the webhook's or the admin's.
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    # The worst problem operators were told of: "" none, "late", "failed". Raised once per level.
+    alerted = models.CharField(max_length=8, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]

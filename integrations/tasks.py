@@ -44,3 +44,17 @@ def horoshop_orders_confirm_task(self, order_numbers: list[str]) -> None:
     from integrations.services.polling import horoshop_orders_confirm
 
     horoshop_orders_confirm(order_numbers=order_numbers)
+
+
+@shared_task(name="integrations.deliveries_alert", ignore_result=True)
+def deliveries_alert_task() -> None:
+    from integrations.services.maintenance import deliveries_alert
+
+    deliveries_alert()
+
+
+@shared_task(name="integrations.retention_purge", ignore_result=True)
+def retention_purge_task() -> None:
+    from integrations.services.maintenance import retention_purge
+
+    retention_purge()

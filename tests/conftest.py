@@ -109,3 +109,11 @@ def httpserver_listen_address() -> tuple[str, int]:
 
 
 from tests.partners import partners  # noqa: E402, F401 - the fixture, for every test module
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Throttle and login counters live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -11,6 +11,10 @@ os.environ.setdefault("IMSHOP_CALLBACK_TOKEN", "test-imshop-key")
 os.environ.setdefault("HUB_API_TOKEN", "test-api-token")
 os.environ.setdefault("DELIVERY_RETRY_JITTER", "0")
 os.environ.setdefault("HUB_SANDBOX", "true")
+os.environ.setdefault("PARTNER_ALLOW_HTTP", "true")  # the partner stand-ins listen on loopback HTTP
+
+for scope in ("SHOP_WEBHOOK", "IMSHOP_CALLBACK", "STATUS_API"):
+    os.environ.setdefault(f"THROTTLE_{scope}", "off")  # tests of throttling turn it on themselves
 
 from hub.settings import *  # noqa: E402, F403
 

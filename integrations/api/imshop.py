@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 
 from hub.api import SettingTokenAuthentication, bearer_token
 from integrations.api.base import InboundApiView
@@ -38,10 +39,13 @@ class ImshopCancelApi(InboundApiView):
 
     inbound_source = InboundEvent.Source.IMSHOP
     authentication_classes = [ImshopCallbackAuthentication]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "imshop_callback"
 
     def inbound_event_name(self, request: Request, **kwargs: Any) -> str:
         return "cancel"
 
+    @extend_schema_serializer(component_name="ImshopCancelRequest")
     class InputSerializer(serializers.Serializer):
         id = serializers.CharField(required=False, allow_blank=True, max_length=64)
         status = serializers.CharField(required=False, allow_blank=True, max_length=64)
@@ -55,6 +59,7 @@ class ImshopCancelApi(InboundApiView):
                 raise serializers.ValidationError({"id": "Required: the shop's order number (or uuid/internalId)."})
             return attrs
 
+    @extend_schema_serializer(component_name="ImshopCancelResponse")
     class OutputSerializer(serializers.Serializer):
         success = serializers.BooleanField()
         status = serializers.CharField(required=False)

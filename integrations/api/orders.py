@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from hub.api import HubApiTokenAuthentication
@@ -28,8 +29,12 @@ class OrderDetailApi(APIView):
     """An order with its items, status history and deliveries."""
 
     authentication_classes = [HubApiTokenAuthentication]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "status_api"
 
+    @extend_schema_serializer(component_name="Order")
     class OutputSerializer(serializers.Serializer):
+        @extend_schema_serializer(component_name="OrderItem")
         class ItemSerializer(serializers.Serializer):
             title = serializers.CharField()
             article = serializers.CharField()
@@ -40,6 +45,7 @@ class OrderDetailApi(APIView):
             url = serializers.CharField()
             photo_url = serializers.CharField()
 
+        @extend_schema_serializer(component_name="OrderStatusChange")
         class ChangeSerializer(serializers.Serializer):
             from_status = serializers.CharField(source="from_status.code", allow_null=True, default=None)
             to_status = serializers.CharField(source="to_status.code")
@@ -48,6 +54,7 @@ class OrderDetailApi(APIView):
             reason = serializers.CharField()
             created_at = serializers.DateTimeField()
 
+        @extend_schema_serializer(component_name="OrderDelivery")
         class DeliverySerializer(serializers.Serializer):
             id = serializers.IntegerField()
             channel = serializers.CharField()
@@ -88,10 +95,13 @@ class OrderStatusUpdateApi(InboundApiView):
 
     inbound_source = InboundEvent.Source.API
     authentication_classes = [HubApiTokenAuthentication]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "status_api"
 
     def inbound_event_name(self, request: Request, **kwargs: Any) -> str:
         return f"status:{kwargs.get('order_id', '')}"
 
+    @extend_schema_serializer(component_name="OrderStatusUpdateRequest")
     class InputSerializer(serializers.Serializer):
         status = serializers.SlugField(required=False, max_length=32)
         shop_status = serializers.IntegerField(required=False, min_value=0, max_value=2_147_483_647)

@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 
 from hub.api import NotFoundError, SettingTokenAuthentication, bearer_token
 from integrations.api.base import InboundApiView
@@ -14,6 +15,23 @@ from integrations.models import InboundEvent
 from integrations.services.shop_intake import shop_webhook_receive
 
 SHOP_EVENTS = ("order_created", "order_update", "order_paid")
+ERROR_SHAPE = inline_serializer("Error", {"message": serializers.CharField(), "fields": serializers.DictField(
+    child=serializers.ListField(child=serializers.CharField()))})
+RESPONSES = {
+    200: inline_serializer(
+        "ShopWebhookResult",
+        {"order_id": serializers.CharField(), "created": serializers.BooleanField(),
+         "changed": serializers.ListField(child=serializers.CharField()),
+         "status": serializers.CharField(), "status_changed": serializers.BooleanField()},
+    ),
+    400: OpenApiResponse(ERROR_SHAPE, description="Invalid payload: `message` names the field."),
+    401: OpenApiResponse(ERROR_SHAPE, description="Token missing."),
+    403: OpenApiResponse(ERROR_SHAPE, description="Token wrong, or SHOP_WEBHOOK_TOKEN not set."),
+    404: OpenApiResponse(ERROR_SHAPE, description="Unknown event."),
+    413: OpenApiResponse(ERROR_SHAPE, description="Body over 1 MiB."),
+    429: OpenApiResponse(ERROR_SHAPE, description="Too many requests."),
+    503: OpenApiResponse(ERROR_SHAPE, description="Database unavailable; Horoshop retries."),
+}
 
 
 class ShopWebhookAuthentication(SettingTokenAuthentication):
@@ -31,25 +49,15 @@ class ShopWebhookApi(InboundApiView):
 
     inbound_source = InboundEvent.Source.SHOP
     authentication_classes = [ShopWebhookAuthentication]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "shop_webhook"
 
     InputSerializer = ShopOrderSerializer
 
     @extend_schema(
         operation_id="shop_webhook",
         request=InputSerializer,
-        responses={
-            200: inline_serializer(
-                "ShopWebhookResult",
-                {"order_id": serializers.CharField(), "created": serializers.BooleanField(),
-                 "changed": serializers.ListField(child=serializers.CharField()),
-                 "status": serializers.CharField(), "status_changed": serializers.BooleanField()},
-            ),
-            400: OpenApiResponse(description="Invalid payload: `message` names the field."),
-            401: OpenApiResponse(description="Token missing."),
-            403: OpenApiResponse(description="Token wrong, or SHOP_WEBHOOK_TOKEN not set."),
-            413: OpenApiResponse(description="Body over 1 MiB."),
-            503: OpenApiResponse(description="Database unavailable; Horoshop retries."),
-        },
+        responses=RESPONSES,
         description="Horoshop's `order_created`, `order_update` and `order_paid` webhooks (PUT, or POST). "
         "Authenticate with `?token=<SHOP_WEBHOOK_TOKEN>` in the URL or `Authorization: Bearer`.",
     )
@@ -70,11 +78,13 @@ class ShopWebhookApi(InboundApiView):
             "status_changed": result.status_change is not None,
         })
 
-    @extend_schema(operation_id="shop_webhook_post", request=InputSerializer)
+    @extend_schema(operation_id="shop_webhook_post", request=InputSerializer, responses=RESPONSES)
     def post(self, request: Request, event: str) -> Response:
         return self.put(request, event)
 
     @extend_schema(operation_id="shop_webhook_delete", request=None,
+                   responses={200: inline_serializer("ShopWebhookDeleted", {"ok": serializers.BooleanField(),
+                                                                           "event": serializers.CharField()})},
                    description="Horoshop sends DELETE when a subscription is removed: recorded and answered 200.")
     def delete(self, request: Request, event: str) -> Response:
         return Response({"ok": True, "event": event})

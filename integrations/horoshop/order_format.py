@@ -9,6 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 ORDER_NUMBER = re.compile(r"^[\w.\-/]{1,64}$")
@@ -38,6 +40,7 @@ def _source(key: str, attribute: str) -> dict[str, str]:
     return {} if key == attribute else {"source": attribute}
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class ShopDateTimeField(serializers.Field):
     """Horoshop's "YYYY-MM-DD HH:MM:SS" in the shop's time zone (SHOP_TIMEZONE)."""
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from hub.observability import request_id_bound
 from integrations.choco.client import choco_client_from_settings
 from integrations.exceptions import Exchange, PartnerError, PartnerNotConfiguredError, PartnerRejectedError
 from integrations.horoshop.client import horoshop_client_from_settings
@@ -125,9 +126,10 @@ def delivery_send(*, delivery_id: int, task_id: str = "") -> Delivery | None:
     delivery = _delivery_claim(delivery_id)
     if delivery is None:
         return None
-    started = timezone.now()
-    result = _attempt(delivery)
-    _delivery_record(delivery, result=result, started=started, task_id=task_id)
+    with request_id_bound(delivery.request_id):
+        started = timezone.now()
+        result = _attempt(delivery)
+        _delivery_record(delivery, result=result, started=started, task_id=task_id)
     return delivery
 
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from hub.observability import request_id_get
 from integrations.choco.payloads import build_status_payload as choco_payload
 from integrations.horoshop.payloads import build_status_update_payload as horoshop_payload
 from integrations.imshop.payloads import build_status_payload as imshop_payload
@@ -71,6 +72,7 @@ def deliveries_create_for_change(
         )
         delivery = Delivery.objects.create(
             order=order, status_change=change, channel=channel, next_attempt_at=now, enqueued_at=now,
+            request_id=request_id_get(),
             payload=build_payload(channel=channel, order=order, mapping=mapping, reason=change.reason),
         )
         transaction.on_commit(partial(delivery_enqueue, delivery.pk))
@@ -112,6 +114,7 @@ def deliveries_resend(*, delivery_ids: Iterable[int]) -> tuple[int, int]:
             copy = Delivery.objects.create(
                 order_id=original.order_id, status_change_id=original.status_change_id, channel=original.channel,
                 payload=original.payload, next_attempt_at=now, enqueued_at=now, resend_of=original,
+                request_id=request_id_get(),
             )
             transaction.on_commit(partial(delivery_enqueue, copy.pk))
             resent += 1

@@ -1,0 +1,74 @@
+"""What an operator needs at night: a request id in every log line, and JSON logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+from django.http import HttpRequest, HttpResponse
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+_request_id: ContextVar[str] = ContextVar("request_id", default="-")
+# LogRecord attributes that are not "extra" fields.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "request_id"}
+
+
+def request_id_get() -> str:
+    return _request_id.get()
+
+
+@contextmanager
+def request_id_bound(value: str) -> Iterator[None]:
+    """Log lines inside the block carry `value` as their request id (tasks use the delivery's)."""
+    token = _request_id.set(value or "-")
+    try:
+        yield
+    finally:
+        _request_id.reset(token)
+
+
+class RequestIdMiddleware:
+    """Take the caller's X-Request-ID (if sane) or make one; echo it on the response."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        given = request.headers.get(REQUEST_ID_HEADER, "")
+        value = given if _SAFE_ID.match(given) else uuid.uuid4().hex
+        request.request_id = value
+        with request_id_bound(value):
+            response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = value
+        return response
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id_get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id, and any `extra` fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", request_id_get()),
+        }
+        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)

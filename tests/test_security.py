@@ -1,0 +1,125 @@
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from rest_framework.throttling import ScopedRateThrottle
+
+from integrations.exceptions import PartnerNotConfiguredError
+from tests.conftest import webhook_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    # given: what the README tells an operator to set in production
+    env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "k" * 30 + "-production-secret-with-entropy-1234567890",
+           "ALLOWED_HOSTS": "hub.example.com", "SECURE_SSL_REDIRECT": "true", "SECURE_HSTS_SECONDS": "31536000",
+           "SECURE_HSTS_PRELOAD": "true", "DJANGO_SETTINGS_MODULE": "hub.settings", "HUB_SANDBOX": "false"}
+    # when
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+    # then
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_the_dev_secret_key_is_refused_without_debug():
+    # given
+    env = {**os.environ, "DEBUG": "false", "DJANGO_SETTINGS_MODULE": "hub.settings"}
+    env.pop("SECRET_KEY", None)
+    # when
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60, check=False)
+    # then
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+@pytest.mark.django_db
+def test_public_endpoints_are_throttled(api_client, shop_payload, monkeypatch, default_mappings):
+    # given
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"shop_webhook": "3/min"})
+    body = json.dumps(shop_payload)
+    # when
+    codes = [api_client.put(webhook_url(), data=body, content_type="application/json").status_code
+             for _ in range(4)]
+    # then
+    assert codes == [200, 200, 200, 429]
+    from integrations.models import InboundEvent
+
+    assert InboundEvent.objects.filter(response_status=429).count() == 1
+
+
+@pytest.mark.django_db
+def test_admin_login_attempts_are_limited(client, admin_user, settings):
+    # given
+    settings.ADMIN_LOGIN_MAX_FAILURES = 3
+    url = reverse("admin:login")
+    for _ in range(3):
+        client.post(url, {"username": "admin", "password": "wrong"})
+    # when: even the right password is refused while locked
+    response = client.post(url, {"username": "admin", "password": "password"})
+    # then
+    assert response.status_code == 200
+    assert "Too many failed logins" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_admin_login_works_below_the_limit(client, admin_user):
+    # when
+    response = client.post(reverse("admin:login"), {"username": "admin", "password": "password"})
+    # then
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_csrf_is_enforced_on_the_admin(admin_user):
+    # given
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    # when
+    response = client.post(reverse("admin:orders_statusmapping_import"))
+    # then
+    assert response.status_code == 403
+
+
+@pytest.mark.django_db
+def test_token_api_needs_no_csrf(shop_payload, default_mappings):
+    # given
+    client = Client(enforce_csrf_checks=True)
+    # when
+    response = client.put(webhook_url(), data=json.dumps(shop_payload), content_type="application/json")
+    # then
+    assert response.status_code == 200
+
+
+def test_partners_must_be_reached_over_https(settings):
+    # given
+    from integrations import http
+
+    settings.PARTNER_ALLOW_HTTP = False
+    # when / then
+    with pytest.raises(PartnerNotConfiguredError, match="use https://"):
+        http.send("POST", "http://partner.example/sync?key=topsecret", json_body={})
+
+
+def test_secrets_do_not_reach_the_logs(caplog, settings):
+    # given
+    from integrations import http
+
+    settings.PARTNER_ALLOW_HTTP = False
+    caplog.set_level(logging.DEBUG)
+    # when
+    with pytest.raises(PartnerNotConfiguredError) as caught:
+        http.send("POST", "http://partner.example/sync/topsecret-segment", json_body={}, secrets=["topsecret-segment"])
+    logging.getLogger("test").warning("refused: %s", caught.value.message)
+    # then
+    assert "topsecret-segment" not in caplog.text
+    assert "***" in caplog.text
