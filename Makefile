@@ -27,6 +27,11 @@ run: $(RUNTIME_STAMP)
 	$(BIN)/python manage.py hub_bootstrap
 	$(BIN)/honcho --procfile Procfile start
 
+## demo: against a running `make run`, one order through its life, and what each partner received.
+demo: export DEBUG := $(or $(DEBUG),true)
+demo: $(RUNTIME_STAMP)
+	$(BIN)/python manage.py hub_demo
+
 ## test: the whole suite (PostgreSQL/Redis when DATABASE_URL/CELERY_BROKER_URL are set).
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
