@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import Order, StatusChange, TimestampedModel
@@ -43,7 +44,8 @@ class InboundEvent(models.Model):
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.RECEIVED)
     response_status = models.PositiveSmallIntegerField(_("answer"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
-    order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_events")
+    order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_events",
+                              verbose_name=_("order"))
     created_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
 
     class Meta:
@@ -72,8 +74,9 @@ class Delivery(TimestampedModel):
 
     OPEN_STATES = (State.PENDING, State.SENDING)
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="deliveries")
-    status_change = models.ForeignKey(StatusChange, on_delete=models.CASCADE, related_name="deliveries")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("order"))
+    status_change = models.ForeignKey(StatusChange, on_delete=models.CASCADE, related_name="deliveries",
+                                      verbose_name=_("status change"))
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     payload = models.JSONField(_("payload"), default=dict)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
@@ -109,7 +112,7 @@ class Delivery(TimestampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} · {self.order_id} · {self.state}"
+        return f"{self.get_channel_display()} · {self.get_state_display()} · #{self.pk}"
 
 
 class DeliveryAttempt(models.Model):
@@ -127,13 +130,13 @@ class DeliveryAttempt(models.Model):
     duration_ms = models.PositiveIntegerField(_("duration, ms"), default=0)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
     request_method = models.CharField(max_length=10, blank=True)
-    request_url = models.CharField(max_length=1000, blank=True)
-    request_headers = models.JSONField(default=dict)
-    request_body = models.TextField(blank=True)
+    request_url = models.CharField(_("request URL"), max_length=1000, blank=True)
+    request_headers = models.JSONField(_("request headers"), default=dict)
+    request_body = models.TextField(_("request body"), blank=True)
     response_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
-    response_body = models.TextField(blank=True)
-    error_class = models.CharField(_("error"), max_length=100, blank=True)
-    error = models.TextField(blank=True)
+    response_body = models.TextField(_("response body"), blank=True)
+    error_class = models.CharField(_("error type"), max_length=100, blank=True)
+    error = models.TextField(_("error"), blank=True)
 
     class Meta:
         ordering = ["delivery", "number"]
@@ -195,7 +198,8 @@ class PollRun(models.Model):
         verbose_name_plural = _("shop polls")
 
     def __str__(self) -> str:
-        return f"{self.started_at:%Y-%m-%d %H:%M:%S} {'ok' if self.ok else 'failed'}"
+        outcome = gettext("ok") if self.ok else gettext("failed")
+        return f"{self.started_at:%Y-%m-%d %H:%M:%S} {outcome}"
 
 
 class PollState(models.Model):

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from hub.api import ApplicationError, ConflictError
@@ -260,7 +261,7 @@ class StatusMappingAdmin(admin.ModelAdmin):
             "<div style='border:1px solid #ccc;border-radius:12px;padding:12px;width:260px'>"
             "<small>Imshop · {code}</small><p><b>{message}</b></p><small>{tracking}</small></div></div>",
             ext=obj.choco_external_status or "—", card=obj.choco_title_active_order_card or "—",
-            subtitle=subtitle, timer="⏱ timer" if obj.choco_need_timer else "",
+            subtitle=subtitle, timer="⏱ " + gettext("timer") if obj.choco_need_timer else "",
             cta=obj.choco_title_call_to_action or "—", code=obj.imshop_code or "—",
             message=obj.imshop_message or "—", tracking=obj.imshop_tracking_url,
         )

@@ -225,7 +225,7 @@ class StatusChange(models.Model):
 
     SHOP_SOURCES = frozenset({Source.SHOP_WEBHOOK, Source.SHOP_POLL})
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes", verbose_name=_("order"))
     from_status = models.ForeignKey(
         StatusMapping, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("from")
     )

@@ -30,4 +30,5 @@ if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory: the Celery worker started by the end-to-end tests must see it too.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-hub.sqlite3")}  # noqa: F405
+    # One file per run, so two runs on one machine never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-hub-{os.getpid()}.sqlite3")}  # noqa: F405
