@@ -40,5 +40,9 @@ test: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 
+## bench: the benchmarks (PostgreSQL/Redis when DATABASE_URL/CELERY_BROKER_URL are set); BENCH_ARGS=--full etc.
+bench: $(DEV_STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 clean:
-	rm -rf var/broker var/test-broker var/celerybeat-schedule*
+	rm -rf var/broker var/test-broker-* var/test-hub-*.sqlite3* var/celerybeat-schedule*

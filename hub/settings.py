@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "orders",
     "integrations",
+    "integrations.sandbox",
 ]
 
 MIDDLEWARE = [

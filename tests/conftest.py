@@ -117,3 +117,14 @@ def _fresh_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove this run's filesystem-broker folder (it holds nothing a later run needs)."""
+    import shutil
+
+    from django.conf import settings
+
+    folder = (getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None) or {}).get("data_folder_in")
+    if folder and "test-broker-" in folder:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -5,6 +5,9 @@ DATABASE_URL and CELERY_BROKER_URL from the environment are honoured (PostgreSQL
 
 import os
 
+# One id per test run, inherited by the worker processes the run starts: the run's SQLite file and
+# broker folder carry it, so two runs on one machine never share either.
+TEST_RUN_ID = os.environ.setdefault("HUB_TEST_RUN_ID", str(os.getpid()))
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("SHOP_WEBHOOK_TOKEN", "test-shop-token")
 os.environ.setdefault("IMSHOP_CALLBACK_TOKEN", "test-imshop-key")
@@ -23,12 +26,11 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
     # Keep the suite's queue apart from a `make run` on the same clone.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(VAR_DIR / "test-broker"),  # noqa: F405
-        "data_folder_out": str(VAR_DIR / "test-broker"),  # noqa: F405
+        "data_folder_in": str(VAR_DIR / f"test-broker-{TEST_RUN_ID}"),  # noqa: F405
+        "data_folder_out": str(VAR_DIR / f"test-broker-{TEST_RUN_ID}"),  # noqa: F405
         "store_processed": False,
     }
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory: the Celery worker started by the end-to-end tests must see it too.
-    # One file per run, so two runs on one machine never share it.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-hub-{os.getpid()}.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-hub-{TEST_RUN_ID}.sqlite3")}  # noqa: F405

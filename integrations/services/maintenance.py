@@ -14,6 +14,7 @@ from django.utils import timezone
 from integrations import http
 from integrations.exceptions import PartnerError
 from integrations.models import Delivery, DeliveryAttempt, InboundEvent
+from integrations.sandbox.models import SandboxRequest
 
 logger = logging.getLogger(__name__)
 
@@ -22,14 +23,15 @@ ALERT_LIST_MAX = 50
 
 
 def retention_purge(*, now: datetime | None = None) -> dict[str, int]:
-    """Delete inbound events and delivery attempts older than RETENTION_DAYS, in batches.
+    """Delete inbound events, delivery attempts and sandbox requests older than RETENTION_DAYS, in batches.
 
     Orders, their history and deliveries are never purged.
     """
     cutoff = (now or timezone.now()) - timedelta(days=settings.RETENTION_DAYS)
     purged = {}
     for name, queryset in (("inbound_events", InboundEvent.objects.filter(created_at__lt=cutoff)),
-                           ("delivery_attempts", DeliveryAttempt.objects.filter(started_at__lt=cutoff))):
+                           ("delivery_attempts", DeliveryAttempt.objects.filter(started_at__lt=cutoff)),
+                           ("sandbox_requests", SandboxRequest.objects.filter(created_at__lt=cutoff))):
         total = 0
         while ids := list(queryset.values_list("pk", flat=True)[:PURGE_BATCH]):
             total += queryset.model.objects.filter(pk__in=ids).delete()[0]

@@ -25,7 +25,7 @@ def test_purge_removes_old_events_and_attempts_but_never_orders(make_order, part
     # when
     purged = retention_purge()
     # then
-    assert purged == {"inbound_events": 1, "delivery_attempts": 1}
+    assert purged == {"inbound_events": 1, "delivery_attempts": 1, "sandbox_requests": 0}
     assert Order.objects.count() == 2
     assert StatusChange.objects.count() == 2
     assert Delivery.objects.count() == 1

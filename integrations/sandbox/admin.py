@@ -1,0 +1,118 @@
+"""Admin for the sandbox partners: what they received (read-only) and the switches that make them fail."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin
+from django.forms import ModelForm
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from integrations.sandbox.models import SandboxRequest, SandboxShopOrder, SandboxSwitch
+from integrations.sandbox.services import sandbox_switch_set
+from integrations.sandbox.validation import form_parse
+from orders.admin import pretty_json
+
+PRE = "<pre style='white-space:pre-wrap;max-width:60em'>{}</pre>"
+
+
+def pretty_body(text: str) -> str:
+    """A body as a manager reads it: indented JSON, a form as `key = value` lines, else as it came."""
+    try:
+        return pretty_json(json.loads(text))
+    except ValueError:
+        pass
+    if "=" in text and "\n" not in text.strip():
+        pairs, problems = form_parse(text)
+        if pairs and not problems:
+            return format_html(PRE, "\n".join(f"{key} = {value}" for key, value in _flat(pairs)))
+    return format_html(PRE, text)
+
+
+def _flat(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return [(prefix, value)]
+    return [pair for key, item in items for pair in _flat(item, f"{prefix}[{key}]" if prefix else str(key))]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class SandboxRequestAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "partner", "method", "endpoint", "accepted", "response_status", "first_problem"]
+    list_filter = ["partner", "accepted", "endpoint", "response_status", "created_at"]
+    search_fields = ["body", "response_body"]
+    show_full_result_count = False
+    fields = ["created_at", "partner", "method", "endpoint", "accepted", "response_status", "problems_display",
+              "headers_display", "body_display", "response_body_display"]
+    readonly_fields = fields
+
+    @admin.display(description=_("problem"))
+    def first_problem(self, obj: SandboxRequest) -> str:
+        if not obj.problems:
+            return ""
+        more = len(obj.problems) - 1
+        return f"{obj.problems[0]} (+{more})" if more else obj.problems[0]
+
+    @admin.display(description=_("problems"))
+    def problems_display(self, obj: SandboxRequest) -> str:
+        if not obj.problems:
+            return _("none: the partner would accept this request")
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((p,) for p in obj.problems)))
+
+    @admin.display(description=_("headers"))
+    def headers_display(self, obj: SandboxRequest) -> str:
+        return pretty_json(obj.headers)
+
+    @admin.display(description=_("body"))
+    def body_display(self, obj: SandboxRequest) -> str:
+        return pretty_body(obj.body)
+
+    @admin.display(description=_("answer body"))
+    def response_body_display(self, obj: SandboxRequest) -> str:
+        return pretty_body(obj.response_body)
+
+
+class SandboxSwitchAdmin(admin.ModelAdmin):
+    """Switches edited straight in the list: "fail the next 3 Choco requests with 503"."""
+
+    list_display = ["partner", "fail_next", "fail_status", "latency_ms", "updated_at"]
+    list_editable = ["fail_next", "fail_status", "latency_ms"]
+    fields = ["partner", "fail_next", "fail_status", "latency_ms", "updated_at"]
+    readonly_fields = ["partner", "updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: SandboxSwitch, form: ModelForm, change: bool) -> None:
+        sandbox_switch_set(partner=obj.partner, fail_next=obj.fail_next, fail_status=obj.fail_status,
+                           latency_ms=obj.latency_ms, by=request.user.get_username())
+
+
+class SandboxShopOrderAdmin(ReadOnlyAdmin):
+    list_display = ["order_id", "status", "created_at", "updated_at"]
+    search_fields = ["=order_id"]
+    fields = readonly_fields = ["order_id", "status", "created_at", "updated_at"]
+
+
+if settings.HUB_SANDBOX:
+    # Only where the sandbox is served: a production admin has no stand-ins to show.
+    admin.site.register(SandboxRequest, SandboxRequestAdmin)
+    admin.site.register(SandboxSwitch, SandboxSwitchAdmin)
+    admin.site.register(SandboxShopOrder, SandboxShopOrderAdmin)
