@@ -153,6 +153,9 @@ class OrderAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # orders come from the shop
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # an order and its history are the record of what partners were told
+
     def save_model(self, request: HttpRequest, obj: Order, form: OrderAdminForm, change: bool) -> None:
         data = form.cleaned_data
         order_links_update(order_id=obj.pk, choco_user_id=data.get("choco_user_id"),

@@ -14,7 +14,7 @@ from tests.conftest import load_fixture
 
 CHOCO_STATUS = "/choco/orders/v2/preorder/external/status"
 CHOCO_AUTH = "/choco/auth/token"
-IMSHOP_SYNC = "/imshop/v1/clients/shop/statuses/sync/secret-segment"
+IMSHOP_SYNC = "/imshop/v1/clients/shop/statuses/sync/secret-segment-5f1c"
 HOROSHOP_AUTH = "/shop/api/auth/"
 HOROSHOP_UPDATE = "/shop/api/orders/update/"
 HOROSHOP_GET = "/shop/api/orders/get/"

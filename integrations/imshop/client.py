@@ -35,8 +35,14 @@ class ImshopClient:
         return exchange
 
 
+# Imshop's issued URLs end in a key-like segment; a short plain word (".../status") is no secret.
+SECRET_SEGMENT_MIN_LENGTH = 12
+
+
 def _last_segment(url: str) -> str:
-    return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+    """The URL's last path segment when it looks like a secret (it is masked wherever it appears)."""
+    segment = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+    return segment if len(segment) >= SECRET_SEGMENT_MIN_LENGTH else ""
 
 
 def imshop_client_from_settings() -> ImshopClient | None:

@@ -152,7 +152,7 @@ def test_admin_index_shows_the_dashboard(admin_client, make_order, partners):
     page = response.content.decode()
     assert response.status_code == 200
     assert "Today at a glance" in page
-    assert "1 failed" in page
+    assert 'state__exact=failed" style="color:#b3261e;font-weight:bold">1</a>' in page
     assert "HTTP 500: down" in page
 
 
