@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
@@ -98,7 +99,7 @@ class OrderAdminForm(forms.ModelForm):
 class OrderAdmin(admin.ModelAdmin):
     form = OrderAdminForm
     list_display = ["shop_order_id", "delivery_name", "delivery_phone", "total_display", "status_badge",
-                    "stat_created", "created_at"]
+                    "stat_created", "received"]
     list_filter = ["status", "out_of_step", "payed", "currency", "created_at"]
     search_fields = ["=shop_order_id", "delivery_phone", "delivery_email", "delivery_name"]
     list_select_related = ["status"]
@@ -133,6 +134,10 @@ class OrderAdmin(admin.ModelAdmin):
         colour = STATUS_COLOURS.get(obj.status.shop_status_id, "#555")
         label = obj.status.name + (" ⚠" if obj.out_of_step else "")
         return badge(obj.status.code, label, colour)
+
+    @admin.display(description=_("received"), ordering="created_at")
+    def received(self, obj: Order) -> str:
+        return format_html('<span title="{}">{}</span>', obj.created_at, naturaltime(obj.created_at))
 
     @admin.display(description=_("partners"))
     def partners_glance(self, obj: Order) -> str:
