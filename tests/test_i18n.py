@@ -66,7 +66,7 @@ def test_order_list_column_titles_are_in_russian(admin_client, make_order):
     page = response.content.decode()
     table = page.index('id="result_list"')
     head = page[table:page.index("</thead>", table)]
-    for title in ("Номер заказа", "Покупатель", "Телефон", "Сумма", "Статус", "Оформлен", "Создано"):
+    for title in ("Номер заказа", "Покупатель", "Телефон", "Сумма", "Статус", "Оформлен", "Получено"):
         assert title in head
     for english in ("Order number", "Customer", "Phone", "Placed at"):
         assert english not in head
