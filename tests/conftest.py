@@ -20,6 +20,20 @@ def load_fixture(name: str) -> Any:
     return json.loads(text) if name.endswith(".json") else text.strip()
 
 
+def change_form_data(response) -> dict:
+    """The values of a rendered admin change form, as a browser would submit them."""
+    form = response.context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif value is not None:
+            data[name] = value
+    return data
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if connection.vendor == "postgresql":
         return

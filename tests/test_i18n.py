@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from orders.models import StatusMapping
+from tests.conftest import change_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -28,20 +29,6 @@ def russian(settings):
     before = translation.get_language()
     yield
     translation.activate(before)
-
-
-def change_form_data(response) -> dict:
-    """The values of a rendered admin change form, as a browser would submit them."""
-    form = response.context["adminform"].form
-    data = {}
-    for name, field in form.fields.items():
-        value = form.initial.get(name, field.initial)
-        if isinstance(value, bool):
-            if value:
-                data[name] = "on"
-        elif value is not None:
-            data[name] = value
-    return data
 
 
 def test_admin_index_dashboard_is_in_russian(admin_client, default_mappings):

@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from integrations.models import Delivery
 from orders.models import Order, StatusMapping
+from tests.conftest import change_form_data
 
 pytestmark = pytest.mark.django_db
 # The management forms of the order page's read-only inlines, as the browser posts them.
@@ -108,7 +109,7 @@ def test_mapping_with_a_too_long_title_is_refused_in_the_admin(admin_client, map
     # given
     row = mapping("new")
     url = reverse("admin:orders_statusmapping_change", args=[row.pk])
-    form = response_form_data(admin_client.get(url))
+    form = change_form_data(admin_client.get(url))
     form["choco_title_active_order_card"] = "Очень длинный заголовок карточки!"
     # when
     response = admin_client.post(url, form)
@@ -126,20 +127,6 @@ def test_mapping_page_previews_what_the_buyer_sees(admin_client, mapping):
     assert "Заказ в пути" in page
     assert "Отследить заказ" in page
     assert "⏱" in page
-
-
-def response_form_data(response) -> dict:
-    """The values of a rendered admin change form, as a browser would submit them."""
-    form = response.context["adminform"].form
-    data = {}
-    for name, field in form.fields.items():
-        value = form.initial.get(name, field.initial)
-        if isinstance(value, bool):
-            if value:
-                data[name] = "on"
-        elif value is not None:
-            data[name] = value
-    return data
 
 
 def test_admin_index_shows_the_dashboard(admin_client, make_order, partners):
