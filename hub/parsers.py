@@ -1,13 +1,50 @@
 """Request parsers. Kept apart from hub.api: DRF imports parsers while hub.api imports DRF."""
 
+from typing import Any
+
 from rest_framework import exceptions, parsers
+
+# Deeper JSON than this is no order: refuse it before any code recurses into it.
+MAX_JSON_DEPTH = 64
+NUL = "\x00"
+REPLACEMENT = "\ufffd"
+
+
+def json_sanitize(value: Any, *, limit: int = MAX_JSON_DEPTH) -> Any:
+    """`value` with NUL characters in keys and strings replaced (PostgreSQL text and jsonb refuse them).
+
+    Raises ParseError when the value is nested deeper than `limit`. Iterative, so it cannot
+    overflow the stack itself.
+    """
+    root = [value]
+    stack: list[tuple[Any, Any, int]] = [(root, 0, 0)]
+    while stack:
+        parent, key, depth = stack.pop()
+        item = parent[key]
+        if isinstance(item, str):
+            if NUL in item:
+                parent[key] = item.replace(NUL, REPLACEMENT)
+            continue
+        if not isinstance(item, (dict, list)):
+            continue
+        if depth >= limit:
+            raise exceptions.ParseError(f"JSON parse error - nested deeper than {limit} levels.")
+        if isinstance(item, dict):
+            if any(NUL in k for k in item):
+                item = {k.replace(NUL, REPLACEMENT): v for k, v in item.items()}
+                parent[key] = item
+            stack.extend((item, k, depth + 1) for k in item)
+        else:
+            stack.extend((item, i, depth + 1) for i in range(len(item)))
+    return root[0]
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, with a body nested too deeply for Python answered as a parse error."""
+    """DRF's JSON parser that refuses absurd nesting and makes strings storable."""
 
     def parse(self, stream, media_type=None, parser_context=None):  # noqa: ANN001, ANN201
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+        return json_sanitize(data)

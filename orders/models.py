@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 CHOCO_TITLE_MAX = 30
 TEMPLATE_PLACEHOLDERS = frozenset({"order_id"})
+# What a shop order number may look like (Horoshop's are digits; other shops add letters, - . /).
+ORDER_NUMBER = re.compile(r"^[\w.\-/]{1,64}$")
 HTTP_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 

@@ -5,15 +5,22 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 
 from hub.api import NotFoundError
-from orders.models import Order, StatusChange, StatusMapping
+from orders.models import ORDER_NUMBER, Order, StatusChange, StatusMapping
+
+
+def _unknown(shop_order_id: str) -> NotFoundError:
+    shown = str(shop_order_id).replace("\x00", "\ufffd")[:64]
+    return NotFoundError(f"No order with number {shown}.", field="order_id")
 
 
 def order_get_by_number(*, shop_order_id: str) -> Order:
     """The order with this shop number. Raises NotFoundError naming `order_id`."""
+    if not ORDER_NUMBER.match(str(shop_order_id)):
+        raise _unknown(shop_order_id)  # cannot be a shop's number, and NUL would upset the database
     try:
         return Order.objects.select_related("status").get(shop_order_id=str(shop_order_id))
     except Order.DoesNotExist:
-        raise NotFoundError(f"No order with number {shop_order_id}.", field="order_id") from None
+        raise _unknown(shop_order_id) from None
 
 
 def order_detail_get(*, shop_order_id: str) -> Order:
@@ -28,10 +35,12 @@ def order_detail_get(*, shop_order_id: str) -> Order:
         ),
         Prefetch("deliveries", queryset=Delivery.objects.order_by("-created_at", "-id")),
     )
+    if not ORDER_NUMBER.match(str(shop_order_id)):
+        raise _unknown(shop_order_id)
     try:
         return queryset.get(shop_order_id=str(shop_order_id))
     except Order.DoesNotExist:
-        raise NotFoundError(f"No order with number {shop_order_id}.", field="order_id") from None
+        raise _unknown(shop_order_id) from None
 
 
 def status_mapping_by_code(*, code: str) -> StatusMapping:

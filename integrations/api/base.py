@@ -6,7 +6,8 @@ import logging
 from typing import Any
 
 from django.db import DatabaseError
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,6 +15,23 @@ from rest_framework.views import APIView
 from integrations.services.inbound import inbound_event_finish, inbound_event_record
 
 logger = logging.getLogger(__name__)
+
+
+ERROR_SHAPE = inline_serializer("Error", {
+    "message": serializers.CharField(),
+    "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+})
+COMMON_ERRORS = {
+    413: "Body over 1 MiB.",
+    429: "Too many requests: `retry_after` says when to come back.",
+    503: "Database unavailable; try again.",
+}
+
+
+def error_responses(**described: str) -> dict[int, OpenApiResponse]:
+    """The error answers of an endpoint for its schema: `e400="..."` plus 413, 429 and 503."""
+    codes = {int(name[1:]): text for name, text in described.items()}
+    return {code: OpenApiResponse(ERROR_SHAPE, description=text) for code, text in {**COMMON_ERRORS, **codes}.items()}
 
 
 class PayloadTooLarge(exceptions.APIException):

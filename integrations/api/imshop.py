@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from hub.api import SettingTokenAuthentication, bearer_token
-from integrations.api.base import InboundApiView
+from integrations.api.base import InboundApiView, error_responses
 from integrations.models import InboundEvent
 from orders.services.cancellation import order_cancel_from_imshop
 
@@ -70,8 +70,9 @@ class ImshopCancelApi(InboundApiView):
     @extend_schema(
         operation_id="imshop_cancel",
         request=InputSerializer,
-        responses={200: OutputSerializer, 400: OpenApiResponse(description="No order id, or not JSON."),
-                   401: OpenApiResponse(description="Key missing."), 403: OpenApiResponse(description="Key wrong.")},
+        responses={200: OutputSerializer, **error_responses(
+            e400="No order id, or not JSON.", e401="Key missing.",
+            e403="Key wrong, or IMSHOP_CALLBACK_TOKEN not set.")},
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,17 +12,15 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from hub.api import HubApiTokenAuthentication
-from integrations.api.base import InboundApiView
+from integrations.api.base import InboundApiView, error_responses
 from integrations.models import InboundEvent
 from orders.selectors import order_detail_get
 from orders.services.status import order_status_set_from_api
 
-ERRORS = {
-    400: OpenApiResponse(description="Invalid body or unknown status: `message` names the field."),
-    401: OpenApiResponse(description="Token missing."),
-    403: OpenApiResponse(description="Token wrong, or HUB_API_TOKEN not set."),
-    404: OpenApiResponse(description="No order with this number."),
-}
+ERRORS = error_responses(
+    e400="Invalid body or unknown status: `message` names the field.", e401="Token missing.",
+    e403="Token wrong, or HUB_API_TOKEN not set.", e404="No order with this number.",
+)
 
 
 class OrderDetailApi(APIView):
@@ -106,7 +104,7 @@ class OrderStatusUpdateApi(InboundApiView):
         status = serializers.SlugField(required=False, max_length=32)
         shop_status = serializers.IntegerField(required=False, min_value=0, max_value=2_147_483_647)
         reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
-        choco_user_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+        choco_user_id = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
         imshop_uuid = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=64)
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -122,7 +120,7 @@ class OrderStatusUpdateApi(InboundApiView):
         operation_id="order_status_update",
         request=InputSerializer,
         responses={200: OrderDetailApi.OutputSerializer, **ERRORS,
-                   409: OpenApiResponse(description="The order is in a final status.")},
+                   **error_responses(e409="The order is in a final status.")},
     )
     def post(self, request: Request, order_id: str) -> Response:
         serializer = self.InputSerializer(data=request.data)

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from hub.api import NotFoundError, SettingTokenAuthentication, bearer_token
-from integrations.api.base import InboundApiView
+from integrations.api.base import InboundApiView, error_responses
 from integrations.horoshop.order_format import ShopOrderSerializer
 from integrations.models import InboundEvent
 from integrations.services.shop_intake import shop_webhook_receive
 
 SHOP_EVENTS = ("order_created", "order_update", "order_paid")
-ERROR_SHAPE = inline_serializer("Error", {"message": serializers.CharField(), "fields": serializers.DictField(
-    child=serializers.ListField(child=serializers.CharField()))})
 RESPONSES = {
     200: inline_serializer(
         "ShopWebhookResult",
@@ -24,13 +22,9 @@ RESPONSES = {
          "changed": serializers.ListField(child=serializers.CharField()),
          "status": serializers.CharField(), "status_changed": serializers.BooleanField()},
     ),
-    400: OpenApiResponse(ERROR_SHAPE, description="Invalid payload: `message` names the field."),
-    401: OpenApiResponse(ERROR_SHAPE, description="Token missing."),
-    403: OpenApiResponse(ERROR_SHAPE, description="Token wrong, or SHOP_WEBHOOK_TOKEN not set."),
-    404: OpenApiResponse(ERROR_SHAPE, description="Unknown event."),
-    413: OpenApiResponse(ERROR_SHAPE, description="Body over 1 MiB."),
-    429: OpenApiResponse(ERROR_SHAPE, description="Too many requests."),
-    503: OpenApiResponse(ERROR_SHAPE, description="Database unavailable; Horoshop retries."),
+    **error_responses(e400="Invalid payload: `message` names the field.", e401="Token missing.",
+                      e403="Token wrong, or SHOP_WEBHOOK_TOKEN not set.", e404="Unknown event.",
+                      e503="Database unavailable; Horoshop retries."),
 }
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,22 +12,41 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-ORDER_NUMBER = re.compile(r"^[\w.\-/]{1,64}$")
+from orders.models import ORDER_NUMBER
+
+MIN_YEAR, MAX_YEAR = 1970, 2100
+BIGINT_MAX = 2**63 - 1
+INT_MAX = 2**31 - 1
 SHOP_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
 
 
 class LenientDecimalField(serializers.DecimalField):
-    """A money field that takes numbers or numeric strings, and "" or null as absent."""
+    """A number field that takes numbers or numeric strings ("31 799,50"), and "" or null as absent.
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_digits=14, decimal_places=3, required=False, allow_null=True, **kwargs)
+    Extra decimals are rounded to the column's (a shop's float can carry noise); a value too large
+    for the column is refused naming the field.
+    """
+
+    def __init__(self, *, max_digits: int = 14, decimal_places: int = 2, **kwargs: Any) -> None:
+        super().__init__(max_digits=max_digits, decimal_places=decimal_places, required=False, allow_null=True,
+                         **kwargs)
 
     def to_internal_value(self, data: Any) -> Decimal | None:
         if data in ("", None):
             return None
-        if isinstance(data, str):
-            data = data.strip().replace(",", ".").replace(" ", "")
-        return super().to_internal_value(data)
+        if isinstance(data, bool) or not isinstance(data, (str, int, float, Decimal)):
+            self.fail("invalid")
+        text = str(data).strip().replace(",", ".").replace(" ", "")
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            self.fail("invalid")
+        if not number.is_finite():
+            self.fail("invalid")
+        if number.adjusted() >= self.max_digits:  # far too large: no need to quantize it
+            self.fail("max_digits", max_digits=self.max_digits)
+        number = number.quantize(Decimal(1).scaleb(-self.decimal_places), rounding=ROUND_HALF_UP)
+        return super().to_internal_value(str(number))
 
 
 def _text(**kwargs: Any) -> serializers.CharField:
@@ -54,6 +72,8 @@ class ShopDateTimeField(serializers.Field):
                 parsed = datetime.strptime(data.strip(), fmt)
             except ValueError:
                 continue
+            if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+                raise serializers.ValidationError(f"Expected a date-time between {MIN_YEAR} and {MAX_YEAR}.")
             return parsed.replace(tzinfo=ZoneInfo(settings.SHOP_TIMEZONE))
         raise serializers.ValidationError("Expected a date-time like 2016-12-05 15:46:40.")
 
@@ -63,18 +83,20 @@ class ShopDateTimeField(serializers.Field):
 
 
 class ShopNamedSerializer(serializers.Serializer):
-    id = serializers.IntegerField(required=False, allow_null=True)
+    id = serializers.IntegerField(required=False, allow_null=True, min_value=-INT_MAX - 1, max_value=INT_MAX)
     title = _text(max_length=255)
+
 
 class ShopProductSerializer(serializers.Serializer):
     title = _text(max_length=500)
     article = _text(max_length=255)
     price = LenientDecimalField()
-    quantity = LenientDecimalField()
+    quantity = LenientDecimalField(decimal_places=3)
     total_price = LenientDecimalField()
     discount_marker = _text(max_length=64)
     url = _text(max_length=1000)
     photo_url = _text(max_length=1000)
+
 
 class ShopOrderSerializer(serializers.Serializer):
     """An order in Horoshop's format: the webhook body, and each order `orders/get` returns.
@@ -83,7 +105,7 @@ class ShopOrderSerializer(serializers.Serializer):
     """
 
     order_id = serializers.CharField(max_length=64)
-    user = serializers.IntegerField(required=False, allow_null=True)
+    user = serializers.IntegerField(required=False, allow_null=True, min_value=-BIGINT_MAX - 1, max_value=BIGINT_MAX)
     delivery_name = _text(max_length=255)
     delivery_email = _text(max_length=255)
     delivery_phone = _text(max_length=64)
@@ -96,14 +118,14 @@ class ShopOrderSerializer(serializers.Serializer):
     payed = serializers.BooleanField(required=False, allow_null=True)
     total_default = LenientDecimalField()
     total_sum = LenientDecimalField()
-    total_quantity = LenientDecimalField()
-    discount_percent = LenientDecimalField()
+    total_quantity = LenientDecimalField(decimal_places=3)
+    discount_percent = LenientDecimalField(max_digits=7)
     discount_value = LenientDecimalField()
     coupon_code = _text(max_length=128)
-    coupon_percent = LenientDecimalField()
+    coupon_percent = LenientDecimalField(max_digits=7)
     coupon_discount_value = LenientDecimalField()
     coupon_type = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=32767)
-    stat_status = serializers.IntegerField(min_value=0, max_value=2_147_483_647)
+    stat_status = serializers.IntegerField(min_value=0, max_value=INT_MAX)
     stat_created = ShopDateTimeField(required=False, allow_null=True)
     currency = _text(max_length=8)
     order_without_callback = serializers.BooleanField(required=False, allow_null=True)

@@ -44,7 +44,7 @@ def inbound_event_record(*, request: HttpRequest, source: str, event: str = "") 
     secrets = _inbound_secrets()
     event_row = InboundEvent.objects.create(
         source=source,
-        event=event[:64],
+        event=_decode(event.encode("utf-8", errors="replace"))[:64],
         method=request.method or "",
         path=mask_text(request.get_full_path(), secrets)[:500],
         headers=_request_headers(request),
