@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -39,11 +40,16 @@ def worker_env(**extra: str) -> dict[str, str]:
 
 
 def start_worker(**extra: str) -> subprocess.Popen:
-    return subprocess.Popen(
+    # stderr goes to a file, not a pipe nobody reads (a chatty worker would block on a full pipe).
+    log = tempfile.NamedTemporaryFile(prefix="hub-test-worker-", suffix=".log", delete=False)  # noqa: SIM115
+    process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "hub", "worker", "--pool", "solo", "--loglevel", "WARNING",
          "--without-heartbeat", "--without-mingle", "--without-gossip"],
-        cwd=ROOT, env=worker_env(**extra), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=worker_env(**extra), stdout=subprocess.DEVNULL, stderr=log,
     )
+    process.log_path = log.name
+    log.close()
+    return process
 
 
 @contextmanager

@@ -23,6 +23,7 @@ ERROR_SHAPE = inline_serializer("Error", {
 })
 COMMON_ERRORS = {
     413: "Body over 1 MiB.",
+    415: "Not `Content-Type: application/json`.",
     429: "Too many requests: `retry_after` says when to come back.",
     503: "Database unavailable; try again.",
 }

@@ -78,7 +78,8 @@ class ShopWebhookApi(InboundApiView):
 
     @extend_schema(operation_id="shop_webhook_delete", request=None,
                    responses={200: inline_serializer("ShopWebhookDeleted", {"ok": serializers.BooleanField(),
-                                                                           "event": serializers.CharField()})},
+                                                                           "event": serializers.CharField()}),
+                              **error_responses(e401="Token missing.", e403="Token wrong.")},
                    description="Horoshop sends DELETE when a subscription is removed: recorded and answered 200.")
     def delete(self, request: Request, event: str) -> Response:
         return Response({"ok": True, "event": event})

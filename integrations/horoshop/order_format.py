@@ -136,7 +136,7 @@ class ShopOrderSerializer(serializers.Serializer):
         # The link keys' names are settings: each shop may call them differently.
         choco, imshop = settings.SHOP_CHOCO_USER_ID_FIELD, settings.SHOP_IMSHOP_UUID_FIELD
         self.fields[choco] = serializers.IntegerField(
-            required=False, allow_null=True, min_value=1, **_source(choco, "choco_user_id")
+            required=False, allow_null=True, min_value=1, max_value=BIGINT_MAX, **_source(choco, "choco_user_id")
         )
         self.fields[imshop] = serializers.CharField(
             required=False, allow_null=True, allow_blank=True, max_length=64, **_source(imshop, "imshop_uuid")

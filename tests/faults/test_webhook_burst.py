@@ -1,0 +1,75 @@
+"""Twenty copies of one webhook at once (PostgreSQL): one order, one delivery per channel, one request each."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from integrations.models import Delivery, InboundEvent
+from integrations.services.sweeper import deliveries_sweep
+from orders.models import Order, StatusChange
+from tests.conftest import webhook_url
+from tests.faults import delivery_states, lost_tasks_requeued_soon, wait_with_worker  # noqa: F401 - a fixture
+from tests.partners import CHOCO_STATUS, IMSHOP_SYNC
+from tests.worker import celery_worker
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("lost_tasks_requeued_soon")]
+
+COPIES = 20
+
+
+def _burst(body: str) -> list[int]:
+    """Send `body` from COPIES threads released together; the status codes they got."""
+    barrier = threading.Barrier(COPIES)
+    statuses: list[int] = []
+
+    def send() -> None:
+        try:
+            barrier.wait(timeout=30)
+            response = APIClient().put(webhook_url(), data=body, content_type="application/json")
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(COPIES)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return statuses
+
+
+def _delivered() -> bool:
+    deliveries_sweep()  # what beat does every few seconds
+    return delivery_states() == [("choco", "delivered"), ("imshop", "delivered")]
+
+
+def test_a_burst_of_one_webhook_makes_one_order_and_one_delivery_per_channel(partners, shop_payload, default_mappings):
+    # given
+    body = json.dumps({**shop_payload, "choco_user_id": 1234567, "imshop_uuid": "cfe64e76"})
+    # when
+    statuses = _burst(body)
+    # then
+    assert statuses == [200] * COPIES
+    assert Order.objects.count() == 1
+    assert StatusChange.objects.count() == 1
+    assert sorted(Delivery.objects.values_list("channel", flat=True)) == ["choco", "imshop"]
+    assert InboundEvent.objects.count() == COPIES
+
+
+@pytest.mark.worker
+def test_a_burst_of_one_webhook_reaches_each_partner_once(partners, shop_payload, default_mappings):
+    # given
+    body = json.dumps({**shop_payload, "choco_user_id": 1234567, "imshop_uuid": "cfe64e76"})
+    with celery_worker() as worker:
+        # when
+        _burst(body)
+        wait_with_worker(worker, _delivered, what="both deliveries")
+    # then
+    assert len(partners.requests_to(CHOCO_STATUS)) == 1
+    assert len(partners.requests_to(IMSHOP_SYNC)) == 1

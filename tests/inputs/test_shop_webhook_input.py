@@ -1,0 +1,147 @@
+"""The shop webhook under bad input: never a 5xx, a JSON error naming the problem, the request kept."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import assume, example, given
+from rest_framework.test import APIClient
+
+from integrations.models import InboundEvent
+from orders.models import Order
+from tests.conftest import load_fixture, webhook_url
+from tests.inputs import FUZZ, MIB, assert_answered_well, bodies, body_hits_a_known_bug, send
+
+pytestmark = pytest.mark.django_db
+
+SAMPLE = load_fixture("shop_order_created.json")
+URL = "/api/webhooks/shop/order_created/?token=test-shop-token"
+
+
+def _client() -> APIClient:
+    return APIClient(raise_request_exception=False)
+
+
+def _put(payload: Any) -> Any:
+    return _client().put(webhook_url(), data=json.dumps(payload), content_type="application/json")
+
+
+@FUZZ
+@given(case=bodies(SAMPLE))
+@example(case=(b"[" * 100_000, "application/json"))
+@example(case=(b'{"order_id": ' * 100_000, "application/json"))
+@example(case=(json.dumps({**SAMPLE, "comment": "ё"}).encode("cp1251"), "application/json"))
+@example(case=(json.dumps({**SAMPLE, "comment": "x" * MIB}).encode(), "application/json"))
+@example(case=(b"\xff\xfe\x00{", "application/json"))
+def test_any_body_is_answered_below_500_and_kept(default_mappings, case):
+    # given
+    body, content_type = case
+    assume(not body_hits_a_known_bug(body))
+    events_before = InboundEvent.objects.count()
+    # when
+    response = send(_client(), "PUT", URL, body, content_type)
+    # then
+    assert_answered_well(response, events_before=events_before)
+
+
+def test_a_body_of_exactly_one_mebibyte_is_taken(default_mappings):
+    # given
+    empty = len(json.dumps({**SAMPLE, "comment": ""}).encode())
+    body = json.dumps({**SAMPLE, "comment": "x" * (MIB - empty)}).encode()
+    assert len(body) == MIB
+    # when
+    response = send(_client(), "PUT", URL, body, "application/json")
+    # then
+    assert response.status_code == 200
+    assert len(Order.objects.get().comment) == MIB - empty
+
+
+def test_one_byte_over_a_mebibyte_is_413(default_mappings):
+    # given
+    empty = len(json.dumps({**SAMPLE, "comment": ""}).encode())
+    body = json.dumps({**SAMPLE, "comment": "x" * (MIB - empty + 1)}).encode()
+    # when
+    response = send(_client(), "PUT", URL, body, "application/json")
+    # then
+    assert response.status_code == 413
+    assert response.json()["message"] == "The body is larger than the hub accepts."
+    assert not Order.objects.exists()
+
+
+def test_the_largest_numbers_the_columns_hold_are_taken(shop_payload, default_mappings):
+    # given
+    shop_payload.update(user=2**63 - 1, choco_user_id=2**63 - 1, discount_percent="99999.99")
+    shop_payload["delivery_type"]["id"] = 2**31 - 1
+    # when
+    response = _put(shop_payload)
+    # then
+    assert response.status_code == 200, response.json()
+    order = Order.objects.get()
+    assert (order.shop_user_id, order.choco_user_id, order.delivery_type_id) == (2**63 - 1, 2**63 - 1, 2**31 - 1)
+
+
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("user", 2**63),
+        ("choco_user_id", 2**63),
+        ("delivery_type", {"id": 2**63, "title": "x"}),
+        ("payment_type", {"id": 2**31, "title": "x"}),
+        ("discount_percent", 123456789),
+        ("coupon_percent", "100000"),
+    ],
+)
+def test_a_number_beyond_its_column_is_a_400_naming_the_field(shop_payload, default_mappings, field, value):
+    # given
+    shop_payload[field] = value
+    # when
+    response = _put(shop_payload)
+    # then
+    assert response.status_code == 400
+    assert any(name.split(".")[0] == field for name in response.json()["fields"])
+
+
+def test_a_date_before_the_first_year_in_utc_is_a_400_naming_the_field(shop_payload, default_mappings):
+    # given: 0001-01-01 00:00 in Kyiv is 0000-12-31 in UTC, which no database column holds
+    shop_payload["stat_created"] = "0001-01-01 00:00:00"
+    # when
+    response = _put(shop_payload)
+    # then
+    assert response.status_code == 400
+    assert "stat_created" in response.json()["fields"]
+
+
+def test_an_order_with_a_deeply_nested_extra_field_is_never_a_500(shop_payload, default_mappings):
+    # given: depths around Python's recursion limit, where parsing succeeds but encoding for the
+    # database recursed deeper (where exactly that window lies depends on the stack)
+    statuses = {}
+    # when
+    for depth in range(600, 1100, 3):
+        payload = {**shop_payload, "order_id": depth}
+        body = json.dumps(payload).encode()[:-1] + b', "extra": ' + b"[" * depth + b"]" * depth + b"}"
+        statuses[depth] = send(_client(), "PUT", URL, body, "application/json").status_code
+    # then
+    assert {depth: status for depth, status in statuses.items() if status >= 500} == {}
+
+
+def test_a_nul_character_in_an_unknown_field_is_never_a_500(shop_payload, default_mappings):
+    # given: PostgreSQL's jsonb cannot hold U+0000, and the raw payload is kept
+    shop_payload["note"] = "before\x00after"
+    # when
+    response = _put(shop_payload)
+    # then
+    assert response.status_code < 500
+    assert InboundEvent.objects.count() == 1
+
+
+def test_a_nul_character_in_the_event_is_a_404_and_kept(shop_payload, default_mappings):
+    # when
+    response = _client().put("/api/webhooks/shop/order%00created/?token=test-shop-token",
+                             data=json.dumps(shop_payload), content_type="application/json")
+    # then
+    assert response.status_code == 404
+    assert InboundEvent.objects.count() == 1
