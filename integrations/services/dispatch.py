@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from hub.observability import request_id_bound
@@ -30,10 +31,6 @@ class AttemptResult:
     outcome: DeliveryAttempt.Outcome
     exchange: Exchange | None
     error: PartnerError | Exception | None = None
-
-
-def channel_paused(channel: str) -> bool:
-    return ChannelSwitch.objects.filter(channel=channel, paused=True).exists()
 
 
 def retry_delay(*, attempt: int, error: BaseException | None) -> float | None:
@@ -61,31 +58,51 @@ def _lease_seconds() -> float:
     return 2 * (settings.PARTNER_CONNECT_TIMEOUT + settings.PARTNER_READ_TIMEOUT) + 30
 
 
+def _claim_view(delivery_id: int, now: datetime) -> Delivery | None:
+    """The delivery with what stands in its way, read in one query."""
+    siblings = Delivery.objects.filter(order_id=OuterRef("order_id"), channel=OuterRef("channel")).exclude(
+        pk=OuterRef("pk"))
+    return (
+        Delivery.objects.filter(pk=delivery_id)
+        .annotate(
+            paused=Exists(ChannelSwitch.objects.filter(channel=OuterRef("channel"), paused=True)),
+            newer_delivered=Exists(siblings.filter(pk__gt=OuterRef("pk"), state=Delivery.State.DELIVERED)),
+            in_flight=Exists(siblings.filter(state=Delivery.State.SENDING, lease_until__gt=now)),
+            older_pending=Exists(siblings.filter(pk__lt=OuterRef("pk"), state=Delivery.State.PENDING)),
+        )
+        .first()
+    )
+
+
 def _delivery_claim(delivery_id: int) -> Delivery | None:
-    """Mark the delivery SENDING if it is due and nothing stands in its way; None otherwise."""
+    """Mark the delivery SENDING if it is due and nothing stands in its way; None otherwise.
+
+    One read and one conditional update: of two workers racing for the row, only the one whose
+    update finds it still PENDING sends it.
+    """
     now = timezone.now()
-    with transaction.atomic():
-        delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
-        if delivery is None or delivery.state != Delivery.State.PENDING:
-            return None
-        if delivery.next_attempt_at and delivery.next_attempt_at > now + timedelta(seconds=1):
-            return None  # not due yet; the sweeper queues it when it is
-        if channel_paused(delivery.channel):
-            Delivery.objects.filter(pk=delivery.pk).update(enqueued_at=None)
-            return None
-        siblings = Delivery.objects.filter(order_id=delivery.order_id, channel=delivery.channel).exclude(pk=delivery.pk)
-        if siblings.filter(pk__gt=delivery.pk, state=Delivery.State.DELIVERED).exists():
-            delivery.state, delivery.last_error = Delivery.State.SUPERSEDED, "A newer status was already delivered."
-            delivery.save(update_fields=["state", "last_error", "updated_at"])
-            return None
-        if siblings.filter(state=Delivery.State.SENDING, lease_until__gt=now).exists():
-            delivery.next_attempt_at, delivery.enqueued_at = now + timedelta(seconds=IN_FLIGHT_WAIT_SECONDS), None
-            delivery.save(update_fields=["next_attempt_at", "enqueued_at", "updated_at"])
-            return None
-        delivery.state = Delivery.State.SENDING
-        delivery.attempts += 1
-        delivery.lease_until = now + timedelta(seconds=_lease_seconds())
-        delivery.save(update_fields=["state", "attempts", "lease_until", "updated_at"])
+    delivery = _claim_view(delivery_id, now)
+    if delivery is None or delivery.state != Delivery.State.PENDING:
+        return None
+    if delivery.next_attempt_at and delivery.next_attempt_at > now + timedelta(seconds=1):
+        return None  # not due yet; the sweeper queues it when it is
+    pending = Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING)
+    if delivery.paused:
+        pending.update(enqueued_at=None)  # the sweeper takes it once the channel is resumed
+        return None
+    if delivery.newer_delivered:
+        pending.update(state=Delivery.State.SUPERSEDED, last_error="A newer status was already delivered.",
+                       updated_at=now)
+        return None
+    if delivery.in_flight:
+        pending.update(next_attempt_at=now + timedelta(seconds=IN_FLIGHT_WAIT_SECONDS), enqueued_at=None,
+                       updated_at=now)
+        return None
+    lease_until = now + timedelta(seconds=_lease_seconds())
+    if not pending.update(state=Delivery.State.SENDING, attempts=F("attempts") + 1, lease_until=lease_until,
+                          updated_at=now):
+        return None  # another worker claimed it first
+    delivery.state, delivery.attempts, delivery.lease_until = Delivery.State.SENDING, delivery.attempts + 1, lease_until
     return delivery
 
 
@@ -174,7 +191,7 @@ def _delivery_record(delivery: Delivery, *, result: AttemptResult, started, task
         Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SENDING).update(**update)
         if delivery.channel == Channel.SHOP:
             _shop_back_sync_outcome(delivery, update)
-        if update["state"] == Delivery.State.DELIVERED:
+        if update["state"] == Delivery.State.DELIVERED and delivery.older_pending:
             Delivery.objects.filter(
                 order_id=delivery.order_id, channel=delivery.channel, pk__lt=delivery.pk, state=Delivery.State.PENDING
             ).update(state=Delivery.State.SUPERSEDED, last_error="A newer status was delivered.", updated_at=now)

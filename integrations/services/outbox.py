@@ -67,9 +67,10 @@ def deliveries_create_for_change(
     for channel in channels_for_change(order=order, mapping=mapping, source=change.source):
         if channel in skip:
             continue
-        Delivery.objects.filter(order=order, channel=channel, state=Delivery.State.PENDING).update(
-            state=Delivery.State.SUPERSEDED, last_error="A newer status replaced this one.", updated_at=now
-        )
+        if change.from_status_id is not None:  # an order's first status has nothing to replace
+            Delivery.objects.filter(order=order, channel=channel, state=Delivery.State.PENDING).update(
+                state=Delivery.State.SUPERSEDED, last_error="A newer status replaced this one.", updated_at=now
+            )
         delivery = Delivery.objects.create(
             order=order, status_change=change, channel=channel, next_attempt_at=now, enqueued_at=now,
             request_id=request_id_get(),

@@ -123,7 +123,8 @@ def order_upsert_from_shop(
     fingerprint = payload_fingerprint(raw)
     values = _defaults(data)
     links = {k: data[k] for k in ("choco_user_id", "imshop_uuid") if data.get(k) not in (None, "")}
-    with transaction.atomic():
+    # No savepoint of its own: any error here ends the caller's transaction too.
+    with transaction.atomic(savepoint=False):
         order, created = _lock_or_create(
             shop_order_id=shop_order_id,
             values={**values, **links, "raw_payload": raw, "payload_hash": fingerprint,
@@ -175,7 +176,7 @@ def _shop_status_changed(*, order: Order, shop_status_id: int, source: StatusCha
     Not while a change the hub made is still on its way to the shop: that back-sync will
     overwrite the shop's status, so the shop's is noted on the order and not applied.
     """
-    if _back_sync_pending(order):
+    if order.status_id is not None and _back_sync_pending(order):
         note = (f"The shop reported status {shop_status_id} while the hub's change to "
                 f"{order.status.shop_status_id if order.status else '?'} was still being written back to it.")
         Order.objects.filter(pk=order.pk).update(out_of_step_note=note)
