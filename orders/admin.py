@@ -20,6 +20,7 @@ from integrations.models import Delivery
 from integrations.selectors import delivery_latest_per_channel
 from integrations.templatetags.hub_admin import badge
 from orders.models import Order, OrderItem, StatusChange, StatusMapping
+from orders.pagination import EstimatedCountPaginator
 from orders.services.links import order_links_update
 from orders.services.status import order_change_status
 
@@ -106,6 +107,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ["status"]
     list_per_page = 50
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     inlines = [OrderItemInline, StatusChangeInline, DeliveryInline]
     readonly_fields = [
         "shop_order_id", "status", "shop_status_id", "delivery_name", "delivery_phone", "delivery_email",
