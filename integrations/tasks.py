@@ -17,6 +17,17 @@ def delivery_send_task(self, delivery_id: int) -> None:
     delivery_send(delivery_id=delivery_id, task_id=self.request.id or "")
 
 
+@shared_task(bind=True, name="integrations.deliveries_send_batch", acks_late=True, ignore_result=True)
+def deliveries_send_batch_task(self, delivery_ids: list[int]) -> None:
+    """Send a batch the sweeper queued. What the time budget leaves over is queued as a new batch."""
+    from integrations.services.dispatch import deliveries_send
+    from integrations.services.outbox import deliveries_enqueue_batch
+
+    left = deliveries_send(delivery_ids=delivery_ids, task_id=self.request.id or "")
+    if left:
+        deliveries_enqueue_batch(left)
+
+
 @shared_task(name="integrations.deliveries_sweep", ignore_result=True)
 def deliveries_sweep_task() -> None:
     from integrations.services.sweeper import deliveries_sweep

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -212,3 +213,18 @@ def _shop_back_sync_outcome(delivery: Delivery, update: dict) -> None:
             order_id=delivery.order_id,
             note=f"The shop was not told of the hub's status change: {update['last_error']}",
         )
+
+
+def deliveries_send(*, delivery_ids: list[int], task_id: str = "", budget_seconds: float | None = None) -> list[int]:
+    """Send these deliveries one after another, each claimed on its own (so a repeat is harmless).
+
+    Stops taking new ones once `budget_seconds` have passed (a slow partner must not push the task
+    past its time limit) and returns the ids it did not reach, for the caller to queue again.
+    """
+    budget = settings.DELIVERY_BATCH_BUDGET if budget_seconds is None else budget_seconds
+    deadline = time.monotonic() + budget
+    for index, delivery_id in enumerate(delivery_ids):
+        if index and time.monotonic() > deadline:
+            return list(delivery_ids[index:])
+        delivery_send(delivery_id=delivery_id, task_id=task_id)
+    return []

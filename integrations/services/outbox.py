@@ -95,6 +95,18 @@ def delivery_enqueue(delivery_id: int) -> None:
         Delivery.objects.filter(pk=delivery_id, state=Delivery.State.PENDING).update(enqueued_at=None)
 
 
+def deliveries_enqueue_batch(delivery_ids: list[int]) -> None:
+    """Put one task on the queue that sends these deliveries in turn; the sweeper retries if the broker is down."""
+    from integrations.tasks import deliveries_send_batch_task
+
+    try:
+        deliveries_send_batch_task.delay(list(delivery_ids))
+    except Exception as exc:  # noqa: BLE001 - any broker failure; the rows keep the schedule
+        logger.warning("Could not queue %s deliveries (%s); the sweeper will", len(delivery_ids),
+                       exc.__class__.__name__)
+        Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.State.PENDING).update(enqueued_at=None)
+
+
 def deliveries_resend(*, delivery_ids: Iterable[int]) -> tuple[int, int]:
     """Send these deliveries' payloads again as new deliveries. Returns (resent, skipped).
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.models import ChannelSwitch, Delivery
-from integrations.services.outbox import delivery_enqueue
+from integrations.services.outbox import deliveries_enqueue_batch
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +43,11 @@ def deliveries_sweep(*, now=None) -> int:
         ids = list(due)
         if ids:
             Delivery.objects.filter(pk__in=ids).update(enqueued_at=now)
-            for delivery_id in ids:
-                transaction.on_commit(partial(delivery_enqueue, delivery_id))
+            # Swept rows go out in batches: one task per batch, not per row (the per-task cost of the
+            # broker dominates a fast partner's answer).
+            size = settings.DELIVERY_SEND_BATCH
+            for start in range(0, len(ids), size):
+                transaction.on_commit(partial(deliveries_enqueue_batch, ids[start:start + size]))
     if ids:
         logger.info("Sweeper queued %s deliveries", len(ids))
     return len(ids)

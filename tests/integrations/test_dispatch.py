@@ -363,3 +363,46 @@ def test_secrets_never_reach_the_attempt_log(linked_order, partners, mapping):
         record = json.dumps([attempt.request_url, attempt.request_headers, attempt.request_body,
                              attempt.response_body], ensure_ascii=False)
         assert not [s for s in secrets if s in record], record
+
+
+def test_a_batch_sends_each_delivery_once(make_order, partners):
+    # given
+    from integrations.services.dispatch import deliveries_send
+
+    ids = [make_order(imshop_uuid=f"u-{n}").deliveries.get().pk for n in range(3)]
+    # when
+    left = deliveries_send(delivery_ids=ids + ids)  # a repeated id is harmless
+    # then
+    assert left == []
+    assert len(partners.requests_to(IMSHOP_SYNC)) == 3
+    assert set(Delivery.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"delivered"}
+
+
+def test_a_batch_past_its_budget_hands_back_the_rest(make_order, partners):
+    # given
+    from integrations.services.dispatch import deliveries_send
+
+    ids = [make_order(imshop_uuid=f"u-{n}").deliveries.get().pk for n in range(3)]
+    # when
+    left = deliveries_send(delivery_ids=ids, budget_seconds=0)
+    # then: the first is always sent, so a batch always makes progress
+    assert left == ids[1:]
+    assert len(partners.requests_to(IMSHOP_SYNC)) == 1
+
+
+def test_a_batch_that_cannot_be_queued_is_left_for_the_sweeper(make_order, partners, monkeypatch):
+    # given
+    from integrations import tasks
+    from integrations.services.outbox import deliveries_enqueue_batch
+
+    delivery = make_order(imshop_uuid="u-1").deliveries.get()
+
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(tasks.deliveries_send_batch_task, "delay", refuse)
+    # when
+    deliveries_enqueue_batch([delivery.pk])
+    # then
+    delivery.refresh_from_db()
+    assert delivery.enqueued_at is None

@@ -16,7 +16,8 @@ def delivery(make_order, partners):
 
 
 def queued_ids(callbacks) -> list[int]:
-    return [cb.args[0] for cb in callbacks if getattr(cb, "func", None) and cb.func.__name__ == "delivery_enqueue"]
+    return [delivery_id for cb in callbacks if getattr(cb, "func", None)
+            and cb.func.__name__ == "deliveries_enqueue_batch" for delivery_id in cb.args[0]]
 
 
 def test_a_freshly_queued_delivery_is_left_to_its_task(delivery, django_capture_on_commit_callbacks):
@@ -101,3 +102,17 @@ def test_broker_down_at_queue_time_leaves_the_row_for_the_sweeper(delivery, monk
     delivery.refresh_from_db()
     assert delivery.enqueued_at is None
     assert delivery.state == "pending"
+
+
+def test_swept_rows_go_out_in_batches(make_order, partners, settings, django_capture_on_commit_callbacks):
+    # given
+    settings.DELIVERY_SEND_BATCH = 2
+    ids = [make_order(imshop_uuid=f"u-{n}").deliveries.get().pk for n in range(5)]
+    Delivery.objects.update(enqueued_at=None)
+    # when
+    with django_capture_on_commit_callbacks() as callbacks:
+        deliveries_sweep()
+    # then
+    batches = [cb.args[0] for cb in callbacks if getattr(cb, "func", None)]
+    assert [len(b) for b in batches] == [2, 2, 1]
+    assert sorted(d for b in batches for d in b) == sorted(ids)
