@@ -14,4 +14,4 @@ RUN SECRET_KEY=build-only-not-a-secret python manage.py collectstatic --noinput 
 USER hub
 
 EXPOSE 8000
-CMD ["gunicorn", "hub.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "hub.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-", "--no-control-socket"]

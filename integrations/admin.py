@@ -21,6 +21,7 @@ from integrations.services.channels import channel_set_paused
 from integrations.services.outbox import deliveries_resend
 from integrations.templatetags.hub_admin import badge
 from orders.admin import ReadOnlyInline, pretty_json
+from orders.pagination import EstimatedCountPaginator
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -38,6 +39,7 @@ class InboundEventAdmin(ReadOnlyAdmin):
     list_select_related = ["order"]
     search_fields = ["=order__shop_order_id", "body"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     fields = ["created_at", "source", "event", "method", "path", "remote_addr", "outcome", "response_status",
               "error", "order", "headers_display", "body", "body_size"]
     readonly_fields = fields
@@ -61,6 +63,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
     list_select_related = ["order"]
     search_fields = ["=order__shop_order_id"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     inlines = [DeliveryAttemptInline]
     actions = ["resend"]
     fields = ["order", "status_change", "channel", "state", "attempts", "next_attempt_at", "delivered_at",

@@ -108,6 +108,8 @@ class Delivery(TimestampedModel):
         indexes = [
             models.Index(fields=["state", "next_attempt_at"], name="delivery_due"),
             models.Index(fields=["order", "channel", "-created_at"], name="delivery_order_channel"),
+            # The claim's sibling checks, whatever the planner's statistics say.
+            models.Index(fields=["order", "channel", "state"], name="delivery_order_channel_state"),
             models.Index(fields=["channel", "state", "-created_at"], name="delivery_channel_state"),
         ]
 

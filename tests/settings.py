@@ -29,6 +29,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
         "data_folder_in": str(VAR_DIR / f"test-broker-{TEST_RUN_ID}"),  # noqa: F405
         "data_folder_out": str(VAR_DIR / f"test-broker-{TEST_RUN_ID}"),  # noqa: F405
         "store_processed": False,
+        "polling_interval": 0.1,
     }
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
