@@ -12,9 +12,9 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from integrations.sandbox.bodies import form_parse
 from integrations.sandbox.models import SandboxRequest, SandboxShopOrder, SandboxSwitch
 from integrations.sandbox.services import sandbox_switch_set
-from integrations.sandbox.validation import form_parse
 from orders.admin import pretty_json
 
 PRE = "<pre style='white-space:pre-wrap;max-width:60em'>{}</pre>"

@@ -7,19 +7,15 @@ list means the partner would accept the request. Nothing here touches the databa
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
-FORM = "application/x-www-form-urlencoded"
-JSON = "application/json"
-MAX_FORM_FIELDS = 1000
-MAX_FORM_DEPTH = 64  # PHP's max_input_nesting_level
+from integrations.sandbox.bodies import field_name, shown
+from orders.models import ORDER_NUMBER
+
 INT64 = 2**63  # Laravel's `integer` is PHP's int: 64 bits
-ORDER_NUMBER = re.compile(r"^[\w.\-/]{1,64}$")
 MAX_IDS = 1000
 
 CHOCO_DEEPLINK_TYPES = ("active_order_call_to_action", "active_order_card")
@@ -35,110 +31,6 @@ HOROSHOP_UPDATE_FIELDS = frozenset({"order_id", "status", "tracking_code", "own_
 HOROSHOP_EVENTS = frozenset({"order_created", "order_update", "order_paid", "user_signup", "user_update",
                              "request_call_me", "comments_created"})
 HOROSHOP_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y")
-
-_FORM_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
-_FORM_PART = re.compile(r"\[([^\[\]]*)\]")
-
-
-@dataclass
-class Body:
-    """A request body as the partner's framework reads it. `data` is None when it cannot be read."""
-
-    data: Any = None
-    problems: list[str] = field(default_factory=list)
-
-
-def body_parse(*, raw: bytes, content_type: str, allowed: tuple[str, ...]) -> Body:
-    """Decode `raw` by its Content-Type, which must be one of `allowed` (FORM, JSON).
-
-    A form is read like PHP does (bracket keys become nested dicts and lists). Never raises:
-    a body that is not UTF-8, not JSON or not an object comes back with `data` None and a problem.
-    """
-    kind = content_type.split(";", 1)[0].strip().lower()
-    if kind not in allowed:
-        return Body(problems=[f"Content-Type: must be {' or '.join(allowed)}, not {kind or 'missing'}"])
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return Body(problems=["body: not UTF-8"])
-    if kind == FORM:
-        data, problems = form_parse(text)
-        return Body(data=data, problems=problems)
-    try:
-        data = json.loads(text) if text.strip() else {}
-        # A lone surrogate (\ud800) is valid JSON but no text: it could be neither stored nor echoed.
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except ValueError:
-        return Body(problems=["body: not valid JSON"])
-    except RecursionError:
-        return Body(problems=["body: nested too deeply"])
-    except UnicodeEncodeError:
-        return Body(problems=["body: a \\u escape is not a character"])
-    if not isinstance(data, dict):
-        return Body(problems=["body: must be a JSON object"])
-    return Body(data=data)
-
-
-def form_parse(text: str) -> tuple[dict[str, Any], list[str]]:
-    """`a[0][b]=1&c=2` as `{"a": [{"b": "1"}], "c": "2"}`, plus problems (bad keys, bad encoding).
-
-    Like PHP: a repeated key keeps its last value, `a[]` appends, and a group whose keys are
-    0..n-1 is a list. A key used both as a value and as a group is a problem, not a guess.
-    """
-    try:
-        pairs = parse_qsl(text, keep_blank_values=True, errors="strict", max_num_fields=MAX_FORM_FIELDS)
-    except UnicodeDecodeError:
-        return {}, ["body: a %-escape is not UTF-8"]
-    except ValueError:
-        return {}, [f"body: more than {MAX_FORM_FIELDS} fields"]
-    data: dict[str, Any] = {}
-    problems = []
-    for key, value in pairs:
-        match = _FORM_KEY.match(key)
-        path = [match.group(1), *_FORM_PART.findall(match.group(2))] if match else []
-        if match is None:
-            problems.append(f"{_field(key)}: malformed key")
-        elif len(path) > MAX_FORM_DEPTH:
-            problems.append(f"{_field(path[0])}: nested deeper than {MAX_FORM_DEPTH} levels")
-        elif not _form_put(data, path, value):
-            problems.append(f"{_field(key)}: used both as a value and as a group")
-    return _listify(data), problems
-
-
-def _form_put(node: dict[str, Any], path: list[str], value: str) -> bool:
-    for part in path[:-1]:
-        child = node.setdefault(part or str(len(node)), {})
-        if not isinstance(child, dict):
-            return False
-        node = child
-    last = path[-1] or str(len(node))
-    if isinstance(node.get(last), dict):
-        return False
-    node[last] = value
-    return True
-
-
-def _listify(value: Any) -> Any:
-    if not isinstance(value, dict):
-        return value
-    items = {key: _listify(item) for key, item in value.items()}
-    if items and sorted(items) == sorted(str(i) for i in range(len(items))):
-        return [items[str(i)] for i in range(len(items))]
-    return items
-
-
-# Field checks: each returns a problem or None. -------------------------------------------------
-
-def _shown(value: Any) -> str:
-    """`value` as a problem quotes it: short, and with control characters escaped."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _field(key: str) -> str:
-    """A field name from the request, as a problem names it (quoted when it is not a plain name)."""
-    return key if re.fullmatch(r"[\w\-\[\]]{1,64}", key) else _shown(key)
-
 
 def _missing(value: Any) -> bool:
     # Laravel's `required`: null, "" and an empty array are missing; false and 0 are not.
@@ -167,7 +59,7 @@ def _boolean(value: Any, name: str) -> str | None:
         return f"{name}: required"
     if isinstance(value, bool) or (type(value) is int and value in (0, 1)) or value in ("0", "1"):
         return None
-    return f"{name}: must be a boolean (1/0 in a form, true/false in JSON), not {_shown(value)}"
+    return f"{name}: must be a boolean (1/0 in a form, true/false in JSON), not {shown(value)}"
 
 
 def _http_url(value: Any, name: str, *, required: bool = True) -> str | None:
@@ -242,7 +134,7 @@ def _choco_deeplink_problems(value: Any) -> list[str]:
         kind = link.get("type")
         problem = _string(kind, f"{name}[type]")
         if problem is None and kind not in CHOCO_DEEPLINK_TYPES:
-            problem = f"{name}[type]: unknown type {_shown(kind)}, expected one of {', '.join(CHOCO_DEEPLINK_TYPES)}"
+            problem = f"{name}[type]: unknown type {shown(kind)}, expected one of {', '.join(CHOCO_DEEPLINK_TYPES)}"
         elif problem is None and kind in seen:
             problem = f"{name}[type]: {kind} given twice"
         seen.append(kind)
@@ -265,7 +157,7 @@ def _choco_timer_problems(data: dict[str, Any], external: dict[str, Any]) -> lis
 
 def imshop_status_problems(data: dict[str, Any]) -> list[str]:
     """Status sync: `id`, `code`; optional `message`, `trackingUrl`, `userId`, `payment{paid, paymentId}`."""
-    problems = [f"{_field(key)}: unknown field" for key in data if key not in IMSHOP_FIELDS]
+    problems = [f"{field_name(key)}: unknown field" for key in data if key not in IMSHOP_FIELDS]
     problems += _only([
         _string(data.get("id"), "id"),
         _string(data.get("code"), "code"),
@@ -281,7 +173,7 @@ def imshop_status_problems(data: dict[str, Any]) -> list[str]:
 def _imshop_payment_problems(payment: Any) -> list[str]:
     if not isinstance(payment, dict):
         return ["payment: must be an object with paid and paymentId"]
-    problems = [f"payment[{_field(key)}]: unknown field" for key in payment if key not in IMSHOP_PAYMENT_FIELDS]
+    problems = [f"payment[{field_name(key)}]: unknown field" for key in payment if key not in IMSHOP_PAYMENT_FIELDS]
     paid = payment.get("paid")
     if not isinstance(paid, bool):
         problems.append("payment[paid]: required, true or false")
@@ -314,7 +206,7 @@ def horoshop_update_order_problems(order: Any, index: int) -> list[str]:
     name = f"orders[{index}]"
     if not isinstance(order, dict):
         return [f"{name}: must be an object"]
-    problems = [f"{name}[{_field(key)}]: unknown field" + (" (Horoshop spells it payed)" if key == "paid" else "")
+    problems = [f"{name}[{field_name(key)}]: unknown field" + (" (Horoshop spells it payed)" if key == "paid" else "")
                 for key in order if key not in HOROSHOP_UPDATE_FIELDS]
     if not is_order_number(order.get("order_id")):
         problems.append(f"{name}[order_id]: required, the order number")
@@ -381,5 +273,5 @@ def horoshop_hook_problems(data: dict[str, Any], *, subscribe: bool) -> list[str
         return _only([_integer(data.get("id"), "id")]) + problems
     event = data.get("event")
     if _missing(event) or event not in HOROSHOP_EVENTS:
-        problems.append(f"event: unknown event {_shown(event)}" if not _missing(event) else "event: required")
+        problems.append(f"event: unknown event {shown(event)}" if not _missing(event) else "event: required")
     return problems

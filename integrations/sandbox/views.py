@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from hub.api import secret_matches
+from integrations.sandbox import bodies
 from integrations.sandbox import validation as checks
 from integrations.sandbox.models import Partner
 from integrations.sandbox.services import (
@@ -125,7 +126,7 @@ def _serve(request: HttpRequest, *, partner: str, endpoint: str, methods: tuple[
 # Choco ----------------------------------------------------------------------------------------
 
 def _choco_auth(call: Call) -> SandboxAnswer:
-    body = checks.body_parse(raw=call.raw, content_type=call.content_type, allowed=(checks.FORM, checks.JSON))
+    body = bodies.body_parse(raw=call.raw, content_type=call.content_type, allowed=(bodies.FORM, bodies.JSON))
     problems = body.problems or checks.choco_auth_problems(body.data)
     if problems:
         return _choco_error(400, problems)
@@ -143,7 +144,7 @@ def _choco_status(call: Call) -> SandboxAnswer:
     if not sandbox_token_valid(partner=Partner.CHOCO, token=call.bearer):
         problem = "Authorization: bearer token unknown or expired" if call.bearer else "Authorization: no bearer token"
         return _choco_error(401, [problem], "Unauthenticated")
-    body = checks.body_parse(raw=call.raw, content_type=call.content_type, allowed=(checks.FORM, checks.JSON))
+    body = bodies.body_parse(raw=call.raw, content_type=call.content_type, allowed=(bodies.FORM, bodies.JSON))
     problems = body.problems or checks.choco_status_problems(body.data)
     if problems:
         return _choco_error(400, problems)
@@ -179,7 +180,7 @@ def choco_status(request: HttpRequest) -> HttpResponse:
 # Imshop ---------------------------------------------------------------------------------------
 
 def _imshop_status(call: Call) -> SandboxAnswer:
-    body = checks.body_parse(raw=call.raw, content_type=call.content_type, allowed=(checks.JSON,))
+    body = bodies.body_parse(raw=call.raw, content_type=call.content_type, allowed=(bodies.JSON,))
     data = body.data if isinstance(body.data, dict) else {}
     # Imshop takes the key as a bearer or as "key" in the body; without IMSHOP_API_KEY any key goes.
     given = call.bearer or (data.get("key") if isinstance(data.get("key"), str) else "")
@@ -207,7 +208,7 @@ def _horoshop(function: Callable[[dict[str, Any]], SandboxAnswer], *, needs_toke
     """A Horoshop function: a JSON object body and, except for `auth`, a live token inside it."""
 
     def handle(call: Call) -> SandboxAnswer:
-        body = checks.body_parse(raw=call.raw, content_type=call.content_type, allowed=(checks.JSON,))
+        body = bodies.body_parse(raw=call.raw, content_type=call.content_type, allowed=(bodies.JSON,))
         if body.problems:
             return _horoshop_error(200, body.problems)
         token = body.data.get("token")

@@ -6,12 +6,9 @@ from datetime import datetime
 
 import pytest
 
+from integrations.sandbox.bodies import FORM, JSON, body_parse, form_parse
 from integrations.sandbox.validation import (
-    FORM,
-    JSON,
-    body_parse,
     choco_status_problems,
-    form_parse,
     horoshop_date_parse,
     horoshop_update_order_problems,
 )
