@@ -76,9 +76,6 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
     )
 
 
-def stale_since(moment: datetime | None, *, minutes: int) -> bool:
-    return moment is not None and moment < timezone.now() - timedelta(minutes=minutes)
-
 
 def delivery_latest_per_channel(*, order_id: int) -> list[Delivery]:
     """The newest delivery of each channel for one order (one query)."""

@@ -129,5 +129,5 @@ class OrderStatusUpdateApi(InboundApiView):
         links = {k: data.pop(k) for k in ("choco_user_id", "imshop_uuid") if k in data}
         order = order_status_set_from_api(shop_order_id=order_id, links=links, **data)
         self.inbound_order_id = order.pk
-        return Response(OrderDetailApi.OutputSerializer(order_detail_get(shop_order_id=order.shop_order_id)).data)
+        return Response(OrderDetailApi.OutputSerializer(order).data)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 
 from django.conf import settings
@@ -81,30 +81,29 @@ def deliveries_create_for_change(
     return created
 
 
+def _queue_or_leave_to_sweeper(send: Callable[[], object], delivery_ids: list[int]) -> None:
+    """Run `send` (a task's .delay); if the broker is down, the rows go back to the sweeper."""
+    try:
+        send()
+    except Exception as exc:  # noqa: BLE001 - any broker failure; the rows keep the schedule
+        logger.warning("Could not queue deliveries %s (%s); the sweeper will", delivery_ids[:10],
+                       exc.__class__.__name__, extra={"deliveries": len(delivery_ids)})
+        Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.State.PENDING).update(enqueued_at=None)
+
+
 def delivery_enqueue(delivery_id: int) -> None:
     """Put a send task on the queue. A broker that is down is not an error: the sweeper retries."""
     from integrations.tasks import delivery_send_task
 
-    try:
-        delivery_send_task.delay(delivery_id)
-    except Exception as exc:  # noqa: BLE001 - any broker failure; the row keeps the schedule
-        logger.warning(
-            "Could not queue delivery %s (%s); the sweeper will", delivery_id, exc.__class__.__name__,
-            extra={"delivery": delivery_id},
-        )
-        Delivery.objects.filter(pk=delivery_id, state=Delivery.State.PENDING).update(enqueued_at=None)
+    _queue_or_leave_to_sweeper(partial(delivery_send_task.delay, delivery_id), [delivery_id])
 
 
 def deliveries_enqueue_batch(delivery_ids: list[int]) -> None:
     """Put one task on the queue that sends these deliveries in turn; the sweeper retries if the broker is down."""
     from integrations.tasks import deliveries_send_batch_task
 
-    try:
-        deliveries_send_batch_task.delay(list(delivery_ids))
-    except Exception as exc:  # noqa: BLE001 - any broker failure; the rows keep the schedule
-        logger.warning("Could not queue %s deliveries (%s); the sweeper will", len(delivery_ids),
-                       exc.__class__.__name__)
-        Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.State.PENDING).update(enqueued_at=None)
+    ids = list(delivery_ids)
+    _queue_or_leave_to_sweeper(partial(deliveries_send_batch_task.delay, ids), ids)
 
 
 def deliveries_resend(*, delivery_ids: Iterable[int]) -> tuple[int, int]:

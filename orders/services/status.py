@@ -10,7 +10,12 @@ from django.db import transaction
 
 from hub.api import ConflictError
 from orders.models import Order, StatusChange, StatusMapping
-from orders.selectors import order_get_by_number, status_mapping_by_code, status_mapping_by_shop_id
+from orders.selectors import (
+    order_detail_get,
+    order_get_by_number,
+    status_mapping_by_code,
+    status_mapping_by_shop_id,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +79,9 @@ def order_status_set_from_api(
     reason: str = "",
     links: dict[str, object] | None = None,
 ) -> Order:
-    """Apply a status API request: optional link changes, then the status change. Returns the order.
+    """Apply a status API request: optional link changes, then the status change.
+
+    Returns the order in its new state with items, history and deliveries loaded (one read).
 
     Raises NotFoundError (unknown order, 404), StatusUnknownError (400), ConflictError (409).
     """
@@ -92,4 +99,4 @@ def order_status_set_from_api(
             order_links_update(order_id=order.pk, **links)
         if mapping is not None:
             order_change_status(order_id=order.pk, to_status=mapping, source=StatusChange.Source.API, reason=reason)
-    return order_get_by_number(shop_order_id=shop_order_id)
+    return order_detail_get(shop_order_id=shop_order_id)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from integrations.models import Delivery, InboundEvent
 from integrations.services.sweeper import deliveries_sweep
 from orders.models import Order, StatusChange
+from tests.concurrency import run_together
 from tests.conftest import webhook_url
 from tests.faults import delivery_states, lost_tasks_requeued_soon, wait_with_worker  # noqa: F401 - a fixture
 from tests.partners import CHOCO_STATUS, IMSHOP_SYNC
@@ -25,23 +24,10 @@ COPIES = 20
 
 def _burst(body: str) -> list[int]:
     """Send `body` from COPIES threads released together; the status codes they got."""
-    barrier = threading.Barrier(COPIES)
-    statuses: list[int] = []
+    def send() -> int:
+        return APIClient().put(webhook_url(), data=body, content_type="application/json").status_code
 
-    def send() -> None:
-        try:
-            barrier.wait(timeout=30)
-            response = APIClient().put(webhook_url(), data=body, content_type="application/json")
-            statuses.append(response.status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(COPIES)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return statuses
+    return run_together(*[send] * COPIES)
 
 
 def _delivered() -> bool:

@@ -1,11 +1,9 @@
 import json
-import threading
 import time
 from datetime import timedelta
 from urllib.parse import parse_qs
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from werkzeug import Response
 
@@ -14,6 +12,7 @@ from integrations.services.channels import channel_set_paused
 from integrations.services.dispatch import delivery_send
 from orders.models import StatusChange
 from orders.services.status import order_change_status
+from tests.concurrency import run_together
 from tests.conftest import load_fixture
 from tests.partners import CHOCO_AUTH, CHOCO_STATUS, HOROSHOP_UPDATE, IMSHOP_SYNC
 
@@ -287,21 +286,9 @@ def test_sending_twice_sends_once(linked_order, partners):
 def test_concurrent_tasks_for_one_delivery_send_once(linked_order, partners):
     # given
     delivery = delivery_of(linked_order, "imshop")
-    barrier = threading.Barrier(6)
-
-    def send() -> None:
-        barrier.wait()
-        try:
-            delivery_send(delivery_id=delivery.pk)
-        finally:
-            connection.close()
 
     # when
-    threads = [threading.Thread(target=send) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(*[lambda: delivery_send(delivery_id=delivery.pk)] * 6)
     # then
     assert len(partners.requests_to(IMSHOP_SYNC)) == 1
     assert DeliveryAttempt.objects.filter(delivery=delivery).count() == 1

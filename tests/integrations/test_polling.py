@@ -1,9 +1,7 @@
 import json
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from integrations.models import Delivery, PollRun, PollState
@@ -11,6 +9,7 @@ from integrations.services.dispatch import delivery_send
 from integrations.services.polling import horoshop_orders_confirm, horoshop_poll
 from orders.models import Order, StatusChange
 from orders.services.status import order_change_status
+from tests.concurrency import run_together
 from tests.partners import HOROSHOP_GET, HOROSHOP_UPDATE
 
 pytestmark = pytest.mark.django_db
@@ -196,30 +195,14 @@ def test_a_poll_and_a_webhook_racing_for_one_order_make_one_change(shop, shop_pa
 
     horoshop_poll()
     shop.shop_orders["115"]["stat_status"] = 6
-    barrier = threading.Barrier(2)
-
-    def poll() -> None:
-        barrier.wait()
-        try:
-            horoshop_poll()
-        finally:
-            connection.close()
 
     def webhook_then_confirm() -> None:
-        barrier.wait()
-        try:
-            APIClient().put(webhook_url("order_update"), data=json.dumps({**shop_payload, "stat_status": 6}),
-                            content_type="application/json")
-            horoshop_orders_confirm(order_numbers=["115"])
-        finally:
-            connection.close()
+        APIClient().put(webhook_url("order_update"), data=json.dumps({**shop_payload, "stat_status": 6}),
+                        content_type="application/json")
+        horoshop_orders_confirm(order_numbers=["115"])
 
     # when
-    threads = [threading.Thread(target=poll), threading.Thread(target=webhook_then_confirm)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(horoshop_poll, webhook_then_confirm)
     # then
     order = Order.objects.get(shop_order_id="115")
     assert list(order.status_changes.values_list("to_status__code", flat=True)) == ["shipping", "new"]

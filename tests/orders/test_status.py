@@ -1,11 +1,10 @@
-import threading
 
 import pytest
-from django.db import connection
 
 from hub.api import ConflictError
 from orders.models import Order, StatusChange
 from orders.services.status import order_change_status
+from tests.concurrency import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -61,22 +60,12 @@ def test_concurrent_changes_of_one_order_make_one_history_row(make_order, mappin
     # given
     order = make_order()
     target = mapping("shipping")
-    barrier = threading.Barrier(8)
-    results = []
 
-    def change() -> None:
-        barrier.wait()
-        try:
-            results.append(order_change_status(order_id=order.pk, to_status=target, source=StatusChange.Source.API))
-        finally:
-            connection.close()
+    def change():
+        return order_change_status(order_id=order.pk, to_status=target, source=StatusChange.Source.API)
 
     # when
-    threads = [threading.Thread(target=change) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_together(*[change] * 8)
     # then
     assert sum(1 for r in results if r is not None) == 1
     assert Order.objects.get(pk=order.pk).status_changes.filter(to_status=target).count() == 1

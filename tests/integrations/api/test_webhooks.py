@@ -299,28 +299,17 @@ def test_database_down_is_503_not_500(send_webhook, shop_payload):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_copies_of_one_webhook_make_one_order(shop_payload, default_mappings):
     # given
-    import threading
-
-    from django.db import connection
     from rest_framework.test import APIClient
 
-    barrier = threading.Barrier(10)
-    statuses = []
+    from tests.concurrency import run_together
 
-    def send() -> None:
-        barrier.wait()
-        try:
-            response = APIClient().put(webhook_url(), data=json.dumps(shop_payload), content_type="application/json")
-            statuses.append(response.status_code)
-        finally:
-            connection.close()
+    body = json.dumps(shop_payload)
+
+    def send() -> int:
+        return APIClient().put(webhook_url(), data=body, content_type="application/json").status_code
 
     # when
-    threads = [threading.Thread(target=send) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = run_together(*[send] * 10)
     # then
     assert statuses == [200] * 10
     assert Order.objects.count() == 1
