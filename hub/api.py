@@ -70,6 +70,11 @@ def _message(fields: dict[str, list[str]]) -> str:
     return " | ".join(parts) or "Invalid request."
 
 
+def error_message(detail: Any) -> str:
+    """A DRF error detail as one line naming each field: `stat_status: A valid integer is required.`"""
+    return _message(_flatten(detail))
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every API error as `{"message": "<field>: <problem>", "fields": {...}}`."""
     if isinstance(exc, DjangoValidationError):

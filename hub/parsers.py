@@ -1,17 +1,24 @@
 """Request parsers. Kept apart from hub.api: DRF imports parsers while hub.api imports DRF."""
 
+import re
 from typing import Any
 
 from rest_framework import exceptions, parsers
 
 # Deeper JSON than this is no order: refuse it before any code recurses into it.
 MAX_JSON_DEPTH = 64
-NUL = "\x00"
 REPLACEMENT = "\ufffd"
+# NUL (PostgreSQL text and jsonb refuse it) and lone surrogates (`"\ud800"` parses, but no UTF-8
+# encoder, hash or database takes it): each is kept as U+FFFD, like undecodable bytes.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(text: str) -> str:
+    return UNSTORABLE.sub(REPLACEMENT, text)
 
 
 def json_sanitize(value: Any, *, limit: int = MAX_JSON_DEPTH) -> Any:
-    """`value` with NUL characters in keys and strings replaced (PostgreSQL text and jsonb refuse them).
+    """`value` with NUL characters and lone surrogates in keys and strings replaced by U+FFFD.
 
     Raises ParseError when the value is nested deeper than `limit`. Iterative, so it cannot
     overflow the stack itself.
@@ -22,16 +29,16 @@ def json_sanitize(value: Any, *, limit: int = MAX_JSON_DEPTH) -> Any:
         parent, key, depth = stack.pop()
         item = parent[key]
         if isinstance(item, str):
-            if NUL in item:
-                parent[key] = item.replace(NUL, REPLACEMENT)
+            if UNSTORABLE.search(item):
+                parent[key] = _storable(item)
             continue
         if not isinstance(item, (dict, list)):
             continue
         if depth >= limit:
             raise exceptions.ParseError(f"JSON parse error - nested deeper than {limit} levels.")
         if isinstance(item, dict):
-            if any(NUL in k for k in item):
-                item = {k.replace(NUL, REPLACEMENT): v for k, v in item.items()}
+            if any(UNSTORABLE.search(k) for k in item):
+                item = {_storable(k): v for k, v in item.items()}
                 parent[key] = item
             stack.extend((item, k, depth + 1) for k in item)
         else:

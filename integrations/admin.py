@@ -123,10 +123,10 @@ class ChannelSwitchAdmin(admin.ModelAdmin):
 @admin.register(PollRun)
 class PollRunAdmin(ReadOnlyAdmin):
     list_display = ["started_at", "ok", "duration_ms", "window_from", "orders_seen", "orders_created",
-                    "orders_changed", "errors"]
+                    "orders_changed", "orders_skipped", "errors"]
     list_filter = ["ok", "started_at"]
     fields = readonly_fields = ["started_at", "finished_at", "duration_ms", "ok", "window_from", "orders_seen",
-                                "orders_created", "orders_changed", "errors", "error"]
+                                "orders_created", "orders_changed", "orders_skipped", "skipped", "errors", "error"]
 
 
 @admin.register(WebhookSubscription)

@@ -191,6 +191,8 @@ class PollRun(models.Model):
     orders_seen = models.PositiveIntegerField(_("seen"), default=0)
     orders_created = models.PositiveIntegerField(_("created"), default=0)
     orders_changed = models.PositiveIntegerField(_("changed"), default=0)
+    orders_skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    skipped = models.TextField(_("orders skipped, and why"), blank=True)
     errors = models.PositiveIntegerField(_("errors"), default=0)
     error = models.TextField(_("error"), blank=True)
 

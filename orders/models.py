@@ -11,8 +11,30 @@ from django.utils.translation import gettext_lazy as _
 
 CHOCO_TITLE_MAX = 30
 TEMPLATE_PLACEHOLDERS = frozenset({"order_id"})
-# What a shop order number may look like (Horoshop's are digits; other shops add letters, - . /).
-ORDER_NUMBER = re.compile(r"^[\w.\-/]{1,64}$")
+# A shop order number as the hub stores it: Horoshop's order numbers are positive integers,
+# kept in their canonical spelling (ASCII digits, no sign, no leading zero, at most a bigint).
+ORDER_NUMBER = re.compile(r"^[1-9][0-9]{0,18}$", re.ASCII)
+ORDER_NUMBER_MAX = 2**63 - 1
+
+
+def order_number_canonical(value: object) -> str | None:
+    """The stored spelling of an order number given as an int or its ASCII digits; None if it is not one.
+
+    `1001`, `"1001"`, `" 1001 "` and `"0001001"` are all "1001". Other scripts' digits, signs,
+    decimals, booleans and anything over a bigint are not order numbers.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        return None
+    if not text or not text.isascii() or not text.isdigit():
+        return None
+    number = int(text)
+    return str(number) if 0 < number <= ORDER_NUMBER_MAX else None
 HTTP_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 
 from hub.api import NotFoundError
-from orders.models import ORDER_NUMBER, Order, StatusChange, StatusMapping
+from orders.models import Order, StatusChange, StatusMapping, order_number_canonical
 
 
 def _unknown(shop_order_id: str) -> NotFoundError:
@@ -15,10 +15,11 @@ def _unknown(shop_order_id: str) -> NotFoundError:
 
 def order_get_by_number(*, shop_order_id: str) -> Order:
     """The order with this shop number. Raises NotFoundError naming `order_id`."""
-    if not ORDER_NUMBER.match(str(shop_order_id)):
+    number = order_number_canonical(shop_order_id)
+    if number is None:
         raise _unknown(shop_order_id)  # cannot be a shop's number, and NUL would upset the database
     try:
-        return Order.objects.select_related("status").get(shop_order_id=str(shop_order_id))
+        return Order.objects.select_related("status").get(shop_order_id=number)
     except Order.DoesNotExist:
         raise _unknown(shop_order_id) from None
 
@@ -35,10 +36,11 @@ def order_detail_get(*, shop_order_id: str) -> Order:
         ),
         Prefetch("deliveries", queryset=Delivery.objects.order_by("-created_at", "-id")),
     )
-    if not ORDER_NUMBER.match(str(shop_order_id)):
+    number = order_number_canonical(shop_order_id)
+    if number is None:
         raise _unknown(shop_order_id)
     try:
-        return queryset.get(shop_order_id=str(shop_order_id))
+        return queryset.get(shop_order_id=number)
     except Order.DoesNotExist:
         raise _unknown(shop_order_id) from None
 

@@ -31,12 +31,16 @@ class Partners:
     shop_orders: dict[str, dict] = field(default_factory=dict)
 
     def shop_update(self, request: Request) -> Response:
-        """orders/update: OK for every order, and the stand-in shop takes the new status."""
+        """orders/update: OK for every order, and the stand-in shop takes the new status.
+
+        The log has one `{status, message}` entry per order, in order: the documented shape, with
+        no `order_id` in it.
+        """
         orders = json.loads(request.get_data())["orders"]
         for order in orders:
             if str(order["order_id"]) in self.shop_orders:
                 self.shop_orders[str(order["order_id"])]["stat_status"] = order["status"]
-        log = [{"order_id": o["order_id"], "status": "OK", "message": "Order updated"} for o in orders]
+        log = [{"status": "OK", "message": "Order updated"} for _ in orders]
         return _json({"status": "OK", "response": {"log": log}})
 
     def shop_get(self, request: Request) -> Response:
@@ -54,6 +58,13 @@ class Partners:
 
     def shop_has(self, payload: dict) -> None:
         self.shop_orders[str(payload["order_id"])] = copy.deepcopy(payload)
+
+    def shop_sends(self, client, event: str, order_number: str | int) -> object:
+        """The shop announces one of its orders: the webhook body is the very order `orders/get` returns."""
+        from tests.conftest import webhook_url
+
+        body = json.dumps(self.shop_orders[str(order_number)], ensure_ascii=False)
+        return client.put(webhook_url(event), data=body, content_type="application/json")
 
     def requests_to(self, path: str) -> list[Request]:
         return [request for request, _ in self.server.log if request.path == path]

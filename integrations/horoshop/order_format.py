@@ -12,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orders.models import ORDER_NUMBER
+from orders.models import order_number_canonical
 
 MIN_YEAR, MAX_YEAR = 1970, 2100
 BIGINT_MAX = 2**63 - 1
@@ -27,7 +27,13 @@ class LenientDecimalField(serializers.DecimalField):
     for the column is refused naming the field.
     """
 
-    def __init__(self, *, max_digits: int = 14, decimal_places: int = 2, **kwargs: Any) -> None:
+    def __init__(self, *, max_digits: int = 14, decimal_places: int = 2, min_value: int | None = 0,
+                 **kwargs: Any) -> None:
+        # Amounts are never negative unless a field says otherwise (`min_value=None`).
+        if min_value is not None:
+            kwargs["min_value"] = Decimal(min_value)
+        if "max_value" in kwargs:
+            kwargs["max_value"] = Decimal(kwargs["max_value"])
         super().__init__(max_digits=max_digits, decimal_places=decimal_places, required=False, allow_null=True,
                          **kwargs)
 
@@ -47,6 +53,45 @@ class LenientDecimalField(serializers.DecimalField):
             self.fail("max_digits", max_digits=self.max_digits)
         number = number.quantize(Decimal(1).scaleb(-self.decimal_places), rounding=ROUND_HALF_UP)
         return super().to_internal_value(str(number))
+
+
+@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": "^\\s*[0-9]+\\s*$"}],
+                     "description": "The shop's order number: an integer, or its digits as a string."})
+class ShopOrderNumberField(serializers.Field):
+    """Horoshop's order number: an int, or its ASCII digits as a string; stored as canonical digits."""
+
+    default_error_messages = {
+        "invalid": "Expected the shop's order number: a positive integer, or its digits as a string.",
+    }
+
+    def to_internal_value(self, data: Any) -> str:
+        number = order_number_canonical(data)
+        if number is None:
+            self.fail("invalid")
+        return number
+
+    def to_representation(self, value: str) -> str:
+        return str(value)
+
+
+@extend_schema_field({"type": "object", "nullable": True,
+                      "description": "An object; `[]` (PHP's empty object) and null are taken as absent."})
+class PhpObjectField(serializers.DictField):
+    """A JSON object as PHP writes it: `json_encode` turns an empty associative array into `[]`."""
+
+    def to_internal_value(self, data: Any) -> dict | None:
+        if data == []:
+            return None
+        return super().to_internal_value(data)
+
+
+class PhpListField(serializers.ListField):
+    """A JSON list as PHP writes it: an array whose keys are not 0..n-1 comes out as an object."""
+
+    def to_internal_value(self, data: Any) -> list:
+        if isinstance(data, dict):
+            data = list(data.values())
+        return super().to_internal_value(data)
 
 
 def _text(**kwargs: Any) -> serializers.CharField:
@@ -104,32 +149,33 @@ class ShopOrderSerializer(serializers.Serializer):
     Tolerant of what the shop may add or leave empty; each bad field is named.
     """
 
-    order_id = serializers.CharField(max_length=64)
+    order_id = ShopOrderNumberField()
     user = serializers.IntegerField(required=False, allow_null=True, min_value=-BIGINT_MAX - 1, max_value=BIGINT_MAX)
     delivery_name = _text(max_length=255)
     delivery_email = _text(max_length=255)
     delivery_phone = _text(max_length=64)
     delivery_city = _text(max_length=255)
     delivery_address = _text()
-    delivery_type = serializers.DictField(required=False, allow_null=True)
-    delivery_price = LenientDecimalField()
+    delivery_type = PhpObjectField(required=False, allow_null=True)
+    # -1 is Horoshop's "by the carrier's rates".
+    delivery_price = LenientDecimalField(min_value=-1)
     comment = _text()
-    payment_type = serializers.DictField(required=False, allow_null=True)
+    payment_type = PhpObjectField(required=False, allow_null=True)
     payed = serializers.BooleanField(required=False, allow_null=True)
     total_default = LenientDecimalField()
     total_sum = LenientDecimalField()
     total_quantity = LenientDecimalField(decimal_places=3)
-    discount_percent = LenientDecimalField(max_digits=7)
+    discount_percent = LenientDecimalField(max_digits=7, max_value=100)
     discount_value = LenientDecimalField()
     coupon_code = _text(max_length=128)
-    coupon_percent = LenientDecimalField(max_digits=7)
+    coupon_percent = LenientDecimalField(max_digits=7, max_value=100)
     coupon_discount_value = LenientDecimalField()
     coupon_type = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=32767)
     stat_status = serializers.IntegerField(min_value=0, max_value=INT_MAX)
     stat_created = ShopDateTimeField(required=False, allow_null=True)
     currency = _text(max_length=8)
     order_without_callback = serializers.BooleanField(required=False, allow_null=True)
-    products = serializers.ListField(required=False, allow_null=True, max_length=1000)
+    products = PhpListField(required=False, allow_null=True, max_length=1000)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -141,11 +187,6 @@ class ShopOrderSerializer(serializers.Serializer):
         self.fields[imshop] = serializers.CharField(
             required=False, allow_null=True, allow_blank=True, max_length=64, **_source(imshop, "imshop_uuid")
         )
-
-    def validate_order_id(self, value: str) -> str:
-        if not ORDER_NUMBER.match(value):
-            raise serializers.ValidationError("Expected an order number (letters, digits, - . /).")
-        return value
 
     def _nested(self, value: dict | None, serializer: type[serializers.Serializer]) -> dict | None:
         if value is None:

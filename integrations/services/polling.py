@@ -15,10 +15,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError as DrfValidationError
 
+from hub.api import error_message
 from integrations.exceptions import PartnerError
 from integrations.horoshop.client import HoroshopClient, horoshop_client_from_settings
 from integrations.horoshop.order_format import ShopOrderSerializer
@@ -38,6 +39,9 @@ class PollCounts:
     seen: int = 0
     created: int = 0
     changed: int = 0
+    # Orders the shop returned that the hub cannot take: recorded and passed over.
+    skipped: list[str] = field(default_factory=list)
+    # Faults that stop the poll (the shop unreachable): the window stays for the next poll.
     errors: list[str] = field(default_factory=list)
 
 
@@ -63,8 +67,10 @@ def _shop_time(moment: datetime) -> str:
 def horoshop_poll(*, client: HoroshopClient | None = None) -> PollRun | None:
     """Run one poll if the shop's API is configured and no other poll runs. Returns its record.
 
-    Never raises for the shop's or the data's faults: they are counted in the record and the
-    next poll tries again from the same point (the window start only moves after a clean poll).
+    Never raises for the shop's or the data's faults. An order the hub cannot take is skipped,
+    with the reason on the record, and does not hold the others back. A poll the shop did not
+    answer is recorded as failed, and the next one starts again from the same point (the
+    window start only moves after a poll that read everything).
     """
     client = client or horoshop_client_from_settings(token_store=DatabaseTokenStore())
     if client is None:
@@ -92,6 +98,7 @@ def horoshop_poll(*, client: HoroshopClient | None = None) -> PollRun | None:
     run.finished_at = timezone.now()
     run.duration_ms = int((run.finished_at - started).total_seconds() * 1000)
     run.orders_seen, run.orders_created, run.orders_changed = counts.seen, counts.created, counts.changed
+    run.orders_skipped, run.skipped = len(counts.skipped), "\n".join(counts.skipped)[:10000]
     run.errors, run.error = len(counts.errors), "\n".join(counts.errors)[:10000]
     run.save()
     return run
@@ -124,16 +131,24 @@ def _poll_open_orders(client: HoroshopClient, *, counts: PollCounts) -> None:
 
 
 def orders_ingest(orders: list[dict[str, Any]], *, source: StatusChange.Source, counts: PollCounts) -> None:
-    """Feed orders read from the shop through intake, counting what happened. Bad ones are skipped."""
+    """Feed orders read from the shop through intake, counting what happened.
+
+    One order the hub cannot take (invalid, or refused by the database) is skipped with its
+    reason; the others go on.
+    """
     for raw in orders:
         counts.seen += 1
+        number = raw.get("order_id", "?") if isinstance(raw, dict) else "?"
         serializer = ShopOrderSerializer(data=raw)
-        try:
-            serializer.is_valid(raise_exception=True)
-        except DrfValidationError as exc:
-            counts.errors.append(f"Order {raw.get('order_id', '?') if isinstance(raw, dict) else '?'}: {exc.detail}")
+        if not serializer.is_valid():
+            counts.skipped.append(f"Order {number}: {error_message(serializer.errors)}")
             continue
-        result = order_upsert_from_shop(data=serializer.validated_data, raw=raw, source=source)
+        try:
+            result = order_upsert_from_shop(data=serializer.validated_data, raw=raw, source=source)
+        except DatabaseError as exc:
+            logger.exception("Order %s from the shop could not be stored", number, extra={"order": str(number)})
+            counts.skipped.append(f"Order {number}: the database refused it ({exc.__class__.__name__}).")
+            continue
         counts.created += int(result.created)
         counts.changed += int(not result.created and result.status_change is not None)
 

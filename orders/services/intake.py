@@ -133,7 +133,9 @@ def order_upsert_from_shop(
         result = IntakeResult(order=order, created=created)
         if created:
             OrderItem.objects.bulk_create([_attach(item, order) for item in _items(data)])
-        elif order.payload_hash == fingerprint:
+        elif order.payload_hash == fingerprint and order.shop_status_id == data["stat_status"]:
+            # Nothing new. The status is compared too: a webhook's status waits for the shop's
+            # API to confirm it, and the confirmation reads back this very body.
             return result
         else:
             result.changed_fields = _apply_changes(order, values={**values, **links}, data=data)

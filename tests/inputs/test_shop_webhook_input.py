@@ -72,7 +72,7 @@ def test_one_byte_over_a_mebibyte_is_413(default_mappings):
 
 def test_the_largest_numbers_the_columns_hold_are_taken(shop_payload, default_mappings):
     # given
-    shop_payload.update(user=2**63 - 1, choco_user_id=2**63 - 1, discount_percent="99999.99")
+    shop_payload.update(user=2**63 - 1, choco_user_id=2**63 - 1, discount_percent="100.00")
     shop_payload["delivery_type"]["id"] = 2**31 - 1
     # when
     response = _put(shop_payload)
@@ -145,3 +145,73 @@ def test_a_nul_character_in_the_event_is_a_404_and_kept(shop_payload, default_ma
     # then
     assert response.status_code == 404
     assert InboundEvent.objects.count() == 1
+
+
+@pytest.mark.parametrize("number", [1001, "1001", " 1001 ", "0001001"])
+def test_an_order_number_as_horoshop_writes_it_is_taken(shop_payload, default_mappings, number):
+    # when
+    response = _put({**shop_payload, "order_id": number})
+    # then
+    assert response.status_code == 200, response.json()
+    assert list(Order.objects.values_list("shop_order_id", flat=True)) == ["1001"]
+
+
+@pytest.mark.parametrize("number", [
+    "abc", "１００１", "١٠٠١", "../x", "a/b", "12a", "", "1.5", 1.5, True, -5, 0, "-5", "1e3", None, [1001], 2**63,
+])
+def test_anything_else_as_an_order_number_is_a_400_naming_order_id(shop_payload, default_mappings, number):
+    # when
+    response = _put({**shop_payload, "order_id": number})
+    # then
+    assert response.status_code == 400
+    assert "order_id" in response.json()["fields"]
+    assert Order.objects.count() == 0
+    assert InboundEvent.objects.get().outcome == "refused"
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("total_sum", -1), ("total_default", "-0.01"), ("total_quantity", -2), ("discount_value", -5),
+    ("coupon_discount_value", -1), ("discount_percent", 99999), ("discount_percent", -1), ("coupon_percent", 101),
+    ("delivery_price", -2),
+])
+def test_an_amount_that_cannot_be_negative_or_over_100_percent_is_a_400(shop_payload, default_mappings, field, value):
+    # when
+    response = _put({**shop_payload, field: value})
+    # then
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
+
+
+@pytest.mark.parametrize("field", ["price", "quantity", "total_price"])
+def test_a_negative_item_amount_is_a_400_naming_it(shop_payload, default_mappings, field):
+    # given
+    shop_payload["products"][0][field] = -1
+    # when
+    response = _put(shop_payload)
+    # then
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == [f"products.0.{field}"]
+
+
+def test_delivery_price_minus_one_means_carrier_rates_and_is_taken(shop_payload, default_mappings):
+    # when
+    response = _put({**shop_payload, "delivery_price": -1})
+    # then
+    assert response.status_code == 200
+    assert Order.objects.get().delivery_price == -1
+
+
+@pytest.mark.parametrize(("body", "kept"), [
+    (b'{"order_id": 1001, "stat_status": 1, "\\ud800": 1}', {"\ufffd": 1}),
+    (b'{"order_id": 1001, "stat_status": 1, "delivery_type": {"\\udc00x": 1}}', {"delivery_type": {"\ufffdx": 1}}),
+    (b'{"order_id": 1001, "stat_status": 1, "comment": "a\\ud800b"}', {"comment": "a\ufffdb"}),
+])
+def test_a_lone_surrogate_is_kept_as_a_replacement_character_never_a_500(default_mappings, body, kept):
+    # when: JSON escapes that decode to no character (PHP never writes them; a broken client may)
+    response = send(_client(), "PUT", URL, body, "application/json")
+    # then: like undecodable bytes, they become U+FFFD, and the order is taken
+    assert response.status_code == 200, response.json()
+    event = InboundEvent.objects.get()
+    assert (event.outcome, event.response_status) == ("accepted", 200)
+    raw = Order.objects.get().raw_payload
+    assert {key: raw[key] for key in kept} == kept

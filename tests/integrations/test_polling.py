@@ -206,3 +206,54 @@ def test_a_poll_and_a_webhook_racing_for_one_order_make_one_change(shop, shop_pa
     # then
     order = Order.objects.get(shop_order_id="115")
     assert list(order.status_changes.values_list("to_status__code", flat=True)) == ["shipping", "new"]
+
+
+def test_a_webhook_announcing_the_shops_own_body_is_confirmed_and_sent_on(shop, api_client):
+    # given: the hub holds order 115 as the shop does, at "new"
+    shop.shop_sends(api_client, "order_created", 115)
+    # when: the shop moves it to "shipping" and announces it; the confirmation reads back the same body
+    shop.shop_orders["115"]["stat_status"] = 6
+    response = shop.shop_sends(api_client, "order_update", 115)
+    horoshop_orders_confirm(order_numbers=["115"])
+    # then
+    assert response.status_code == 200
+    order = Order.objects.get(shop_order_id="115")
+    assert (order.status.code, order.shop_status_id) == ("shipping", 6)
+    assert channels_of(order.status_changes.first()) == ["choco", "imshop"]
+
+
+def test_a_poll_applies_a_status_whose_confirmation_never_ran(shop, api_client):
+    # given: the webhook's status is held for confirmation, and the confirmation task was lost
+    shop.shop_sends(api_client, "order_created", 115)
+    shop.shop_orders["115"]["stat_status"] = 6
+    shop.shop_sends(api_client, "order_update", 115)
+    # when
+    run = horoshop_poll()
+    # then
+    assert run.orders_changed == 1
+    assert Order.objects.get(shop_order_id="115").status.code == "shipping"
+
+
+def test_php_empty_objects_are_taken_as_empty(shop):
+    # given: PHP's json_encode writes an empty associative array as []
+    shop.shop_orders["115"].update({"delivery_type": [], "payment_type": []})
+    # when
+    run = horoshop_poll()
+    # then
+    assert (run.ok, run.orders_created, run.orders_skipped) == (True, 1, 0)
+    order = Order.objects.get(shop_order_id="115")
+    assert (order.delivery_type_id, order.delivery_type_title, order.payment_type_title) == (None, "", "")
+
+
+def test_an_order_the_poll_cannot_take_is_skipped_recorded_and_the_window_moves_on(shop, shop_payload):
+    # given: one good order and one the hub cannot store
+    shop.shop_has({**shop.shop_orders["115"], "order_id": 116, "stat_status": "shipped"})
+    first = horoshop_poll()
+    # when
+    second = horoshop_poll()
+    # then
+    assert (first.ok, first.orders_created, first.orders_skipped) == (True, 1, 1)
+    assert "Order 116" in first.skipped and "stat_status" in first.skipped
+    assert Order.objects.filter(shop_order_id="115").exists()
+    assert second.window_from > first.window_from  # the window moved past the first poll
+    assert PollState.objects.get(name="horoshop").last_success_started_at == second.started_at
