@@ -153,6 +153,26 @@ def retry_after_seconds(response: requests.Response) -> float | None:
     return max(0.0, (when - timezone.now()).total_seconds())
 
 
+def json_answer(response: requests.Response, exchange: Exchange) -> dict[str, Any]:
+    """The JSON object of a 2xx answer.
+
+    A 2xx whose body is not a JSON object (a proxy's HTML page, an empty or cut body) says
+    nothing about what the partner did: it is transient, and the delivery is tried again.
+    """
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        kind = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
+        raise PartnerTransientError(
+            f"HTTP {response.status_code} but the answer is not JSON ({kind}, {len(response.content)} bytes): "
+            "perhaps a proxy's page.",
+            exchange=exchange,
+        )
+    return data
+
+
 def json_or_empty(response: requests.Response) -> dict[str, Any]:
     """The answer's JSON object, or {} when it is not one."""
     try:

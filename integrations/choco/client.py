@@ -49,6 +49,7 @@ class ChocoClient:
                 raise PartnerRejectedError.from_exchange(exchange, "Choco refused a fresh token")
         data = http.json_or_empty(response)
         http.raise_for_status(response, exchange, str(data.get("message") or ""))
+        data = http.json_answer(response, exchange)
         if data.get("error_code") != 0:
             raise PartnerRejectedError(
                 f"Choco error {data.get('error_code')}: {data.get('message') or 'no error_code 0 in the answer'}",
@@ -84,6 +85,7 @@ class ChocoClient:
                 f"Choco refused the credentials: {message or f'HTTP {response.status_code}'}", exchange=exchange
             )
         http.raise_for_status(response, exchange, message)
+        data = http.json_answer(response, exchange)
         body = data.get("data") if isinstance(data.get("data"), dict) else {}
         token = body.get("token")
         if data.get("error_code") != 0 or not isinstance(token, str) or not token:

@@ -17,6 +17,18 @@ def _link(template: str, order: Order) -> str:
     return template.replace("{order_id}", str(order.shop_order_id))
 
 
+def expired_at_text(*, now: datetime, minutes: int, tz: str) -> str:
+    """`now` plus `minutes`, as Choco reads `expired_at`: `YYYY-MM-DD HH:MM:SS` in zone `tz`, no offset."""
+    return (now + timedelta(minutes=minutes)).astimezone(ZoneInfo(tz)).strftime(EXPIRED_AT_FORMAT)
+
+
+def payload_expiry_renewed(payload: dict[str, Any], *, now: datetime, minutes: int, tz: str) -> dict[str, Any]:
+    """`payload` with `expired_at` counted from `now`: each attempt (a retry hours later, a resend)
+    tells Choco the card is valid for the mapping's whole time from when it is sent."""
+    external_data = {**payload.get("external_data", {}), "expired_at": expired_at_text(now=now, minutes=minutes, tz=tz)}
+    return {**payload, "external_data": external_data}
+
+
 def build_status_payload(
     *, order: Order, mapping: StatusMapping, now: datetime, version: int, tz: str, reason: str = ""
 ) -> dict[str, Any]:
@@ -28,9 +40,8 @@ def build_status_payload(
     (the mapping's subtitle, or else `reason` cut to 120 characters) only when the timer is off,
     because Choco shows the subtitle only then.
     """
-    expired_at = (now + timedelta(minutes=mapping.choco_expires_in_minutes)).astimezone(ZoneInfo(tz))
     external_data: dict[str, Any] = {
-        "expired_at": expired_at.strftime(EXPIRED_AT_FORMAT),
+        "expired_at": expired_at_text(now=now, minutes=mapping.choco_expires_in_minutes, tz=tz),
         "title_active_order_card": mapping.choco_title_active_order_card,
         "title_call_to_action": mapping.choco_title_call_to_action,
     }

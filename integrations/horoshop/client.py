@@ -30,20 +30,23 @@ class HoroshopClient:
     def update_orders(self, payload: dict[str, Any]) -> Exchange:
         """`orders/update` with `payload` (see payloads.build_status_update_payload).
 
-        Succeeds only when the envelope is OK or WARNING and every order's `response.log[]` entry is OK.
+        Succeeds only when the envelope is OK or WARNING and every order's `response.log[]` entry
+        is OK. The documented entry is `{status, message}`, one per order in the order sent; an
+        entry that names its `order_id` is matched by it instead.
         """
         data, exchange = self._call("orders/update", payload)
-        _require_success(data, exchange, "orders/update")
         log = _response(data).get("log")
-        entries = {str(e.get("order_id")): e for e in log if isinstance(e, dict)} if isinstance(log, list) else {}
-        for order in payload.get("orders", []):
+        entries = [e for e in log if isinstance(e, dict)] if isinstance(log, list) else []
+        for position, order in enumerate(payload.get("orders", [])):
             order_id = str(order.get("order_id"))
-            entry = entries.get(order_id)
+            entry = _log_entry(entries, position=position, order_id=order_id)
             if entry is None:
+                _require_success(data, exchange, "orders/update")
                 raise PartnerRejectedError(f"Horoshop did not report on order {order_id}", exchange=exchange)
             if entry.get("status") != "OK":
                 reason = entry.get("message") or entry.get("status")
                 raise PartnerRejectedError(f"Horoshop refused order {order_id}: {reason}", exchange=exchange)
+        _require_success(data, exchange, "orders/update")
         return exchange
 
     def orders_get(
@@ -124,6 +127,8 @@ class HoroshopClient:
             )
         if response.status_code not in also_ok:
             http.raise_for_status(response, exchange, _message(data))
+        if 200 <= response.status_code < 300:
+            data = http.json_answer(response, exchange)
         return data, exchange
 
     def _token(self) -> str:
@@ -137,6 +142,7 @@ class HoroshopClient:
         )
         data = http.json_or_empty(response)
         http.raise_for_status(response, exchange, _message(data))
+        data = http.json_answer(response, exchange)
         token = _response(data).get("token")
         if data.get("status") != "OK" or not isinstance(token, str) or not token:
             raise PartnerRejectedError(
@@ -147,6 +153,13 @@ class HoroshopClient:
 
     def _url(self, function: str) -> str:
         return f"{self._base_url}/api/{function}/"
+
+
+def _log_entry(entries: list[dict[str, Any]], *, position: int, order_id: str) -> dict[str, Any] | None:
+    """The `orders/update` log entry of one order: by its `order_id` when entries name one, else by position."""
+    if any("order_id" in entry for entry in entries):
+        return next((e for e in entries if str(e.get("order_id")) == order_id), None)
+    return entries[position] if position < len(entries) else None
 
 
 def _response(data: dict[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ class ImshopClient:
         data = http.json_or_empty(response)
         detail = str(data.get("message") or data.get("error") or "")
         http.raise_for_status(response, exchange, detail)
+        data = http.json_answer(response, exchange)
         if data.get("success") is not True:
             detail = detail or "no success: true in the answer"
             raise PartnerRejectedError(f"Imshop refused: {detail}", exchange=exchange)

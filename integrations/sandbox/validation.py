@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from integrations.sandbox.bodies import field_name, shown
-from orders.models import ORDER_NUMBER
+from orders.models import order_number_canonical
 
 INT64 = 2**63  # Laravel's `integer` is PHP's int: 64 bits
 MAX_IDS = 1000
@@ -225,10 +225,8 @@ def horoshop_update_order_problems(order: Any, index: int) -> list[str]:
 
 
 def is_order_number(value: Any) -> bool:
-    """A Horoshop order number: a non-negative int, or letters, digits and `-./` (at most 64)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return 0 <= value < INT64
-    return isinstance(value, str) and bool(ORDER_NUMBER.match(value))
+    """A Horoshop order number: a positive int, or its digits as a string."""
+    return order_number_canonical(value) is not None
 
 
 def horoshop_get_problems(data: dict[str, Any]) -> list[str]:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from hub.observability import request_id_bound
 from integrations.choco.client import choco_client_from_settings
+from integrations.choco.payloads import payload_expiry_renewed
 from integrations.exceptions import Exchange, PartnerError, PartnerNotConfiguredError, PartnerRejectedError
 from integrations.horoshop.client import horoshop_client_from_settings
 from integrations.imshop.client import imshop_client_from_settings
@@ -70,6 +71,7 @@ def _claim_view(delivery_id: int, now: datetime) -> Delivery | None:
             newer_delivered=Exists(siblings.filter(pk__gt=OuterRef("pk"), state=Delivery.State.DELIVERED)),
             in_flight=Exists(siblings.filter(state=Delivery.State.SENDING, lease_until__gt=now)),
             older_pending=Exists(siblings.filter(pk__lt=OuterRef("pk"), state=Delivery.State.PENDING)),
+            choco_minutes=F("status_change__to_status__choco_expires_in_minutes"),
         )
         .first()
     )
@@ -119,6 +121,10 @@ def _channel_send(delivery: Delivery) -> Exchange:
         raise PartnerNotConfiguredError(f"The {delivery.get_channel_display()} channel is not configured.")
     if delivery.channel == Channel.SHOP:
         return client.update_orders(delivery.payload)
+    if delivery.channel == Channel.CHOCO and delivery.choco_minutes:
+        # The card's validity runs from when it is sent, not from when the status changed.
+        return client.send_status(payload_expiry_renewed(
+            delivery.payload, now=timezone.now(), minutes=delivery.choco_minutes, tz=settings.CHOCO_TIMEZONE))
     return client.send_status(delivery.payload)
 
 

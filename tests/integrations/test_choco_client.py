@@ -187,12 +187,12 @@ def test_error_code_other_than_0_is_rejected(httpserver):
     assert caught.value.exchange.response_status == 200
 
 
-def test_an_answer_that_is_not_json_is_rejected(httpserver):
+def test_a_200_that_is_not_json_is_transient(httpserver):
     # given
     httpserver.expect_request(STATUS_PATH, method="PUT").respond_with_data("<html>ok</html>", status=200)
 
     # when / then
-    with pytest.raises(PartnerRejectedError, match="Choco error None"):
+    with pytest.raises(PartnerTransientError, match="not JSON"):
         make_client(httpserver, store=store_with(TOKEN)).send_status(PAYLOAD)
 
 

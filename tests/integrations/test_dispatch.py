@@ -1,7 +1,8 @@
 import json
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -393,3 +394,88 @@ def test_a_batch_that_cannot_be_queued_is_left_for_the_sweeper(make_order, partn
     # then
     delivery.refresh_from_db()
     assert delivery.enqueued_at is None
+
+
+PROXY_PAGES = [
+    ("<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"),
+    ("", "application/json"),
+    ('{"success": tr', "application/json"),
+]
+
+
+@pytest.mark.parametrize(("body", "content_type"), PROXY_PAGES)
+@pytest.mark.parametrize(("channel", "path", "method"), [
+    ("choco", CHOCO_STATUS, "PUT"), ("imshop", IMSHOP_SYNC, "POST"), ("shop", HOROSHOP_UPDATE, "POST"),
+])
+def test_a_200_that_is_not_the_partners_json_is_retried_not_failed(
+    linked_order, partners, mapping, channel, path, method, body, content_type
+):
+    # given: a proxy in front of the partner answers 200 with its own page, or a cut body
+    order_change_status(order_id=linked_order.pk, to_status=mapping("processing"), source=StatusChange.Source.API)
+    partners.server.expect_oneshot_request(path, method=method).respond_with_data(
+        body, status=200, content_type=content_type)
+    delivery = delivery_of(linked_order, channel)
+    # when
+    delivery_send(delivery_id=delivery.pk)
+    # then
+    delivery.refresh_from_db()
+    linked_order.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == ("pending", 1)
+    assert delivery.next_attempt_at is not None
+    assert "not JSON" in delivery.last_error
+    assert delivery.attempt_log.get().outcome == "retry"
+    assert linked_order.out_of_step is False
+
+
+def test_horoshop_answering_in_the_documented_log_shape_is_delivered(linked_order, partners, mapping):
+    # given: `response.log[]` entries carry only `status` and `message`, one per order sent
+    order_change_status(order_id=linked_order.pk, to_status=mapping("processing"), source=StatusChange.Source.API)
+    partners.answer(HOROSHOP_UPDATE, "POST", once=True, body={
+        "status": "OK", "response": {"log": [{"status": "OK", "message": "Order updated"}]}})
+    delivery = delivery_of(linked_order, "shop")
+    # when
+    delivery_send(delivery_id=delivery.pk)
+    # then
+    delivery.refresh_from_db()
+    linked_order.refresh_from_db()
+    assert delivery.state == "delivered"
+    assert (linked_order.out_of_step, linked_order.shop_status_id) == (False, 2)
+
+
+def test_horoshop_refusing_in_the_documented_log_shape_fails_with_its_message(linked_order, partners, mapping):
+    # given
+    order_change_status(order_id=linked_order.pk, to_status=mapping("processing"), source=StatusChange.Source.API)
+    partners.answer(HOROSHOP_UPDATE, "POST", once=True, body={
+        "status": "WARNING", "response": {"log": [{"status": "ERROR", "message": "Status is not available"}]}})
+    delivery = delivery_of(linked_order, "shop")
+    # when
+    delivery_send(delivery_id=delivery.pk)
+    # then
+    delivery.refresh_from_db()
+    assert delivery.state == "failed"
+    assert "Status is not available" in delivery.last_error
+
+
+def choco_expired_at(request) -> datetime:
+    value = parse_qs(request.get_data(as_text=True))["external_data[expired_at]"][0]
+    return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=ZoneInfo("Asia/Almaty"))
+
+
+def test_every_choco_attempt_carries_an_expiry_computed_when_it_is_sent(linked_order, partners, monkeypatch):
+    # given: the "new" card lasts as its mapping says; the first try fails and the retry comes hours later
+    minutes = linked_order.status.choco_expires_in_minutes
+    delivery = delivery_of(linked_order, "choco")
+    partners.answer(CHOCO_STATUS, "PUT", status=503, body={"error": "busy"}, once=True)
+    delivery_send(delivery_id=delivery.pk)
+    later = timezone.now() + timedelta(minutes=minutes + 150)
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=later)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    # when
+    delivery_send(delivery_id=delivery.pk)
+    # then
+    first, retry = partners.requests_to(CHOCO_STATUS)
+    assert choco_expired_at(retry) > later
+    assert abs((choco_expired_at(retry) - later) - timedelta(minutes=minutes)) < timedelta(seconds=5)
+    assert choco_expired_at(first) < later
+    delivery.refresh_from_db()
+    assert delivery.state == "delivered"

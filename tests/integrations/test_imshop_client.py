@@ -79,12 +79,12 @@ def test_success_false_is_rejected_with_imshops_message(httpserver):
     assert caught.value.exchange.response_status == 200
 
 
-def test_an_answer_that_is_not_json_is_rejected(httpserver):
+def test_a_200_that_is_not_json_is_transient(httpserver):
     # given
     httpserver.expect_request(SYNC_PATH, method="POST").respond_with_data("OK", status=200)
 
     # when / then
-    with pytest.raises(PartnerRejectedError, match="Imshop refused"):
+    with pytest.raises(PartnerTransientError, match="not JSON"):
         make_client(httpserver).send_status(PAYLOAD)
 
 

@@ -101,6 +101,6 @@ def test_horoshop_dates(value, expected):
 def test_horoshop_update_order_accepts_what_the_docs_list():
     # when / then
     assert horoshop_update_order_problems(
-        {"order_id": "A-115", "status": 6, "tracking_code": "20450000000000", "payed": 1}, 0) == []
+        {"order_id": "115", "status": 6, "tracking_code": "20450000000000", "payed": 1}, 0) == []
     assert horoshop_update_order_problems({"order_id": True, "status": True}, 2) == [
         "orders[2][order_id]: required, the order number", "orders[2][status]: must be an integer"]
