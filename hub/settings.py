@@ -191,6 +191,8 @@ if CHOCO_BODY_FORMAT not in ("form", "json"):
 IMSHOP_STATUS_URL = env.str("IMSHOP_STATUS_URL", default="")
 IMSHOP_API_KEY = env.str("IMSHOP_API_KEY", default="")
 IMSHOP_SYNC_ALL_ORDERS = env.bool("IMSHOP_SYNC_ALL_ORDERS", default=False)
+# The Imshop statuses its cancellation callback may carry (compared without case); any other cancels nothing.
+IMSHOP_CANCEL_STATUSES = env.list("IMSHOP_CANCEL_STATUSES", default=["canceled", "cancelled"])
 
 HOROSHOP_API_URL = env.str("HOROSHOP_API_URL", default="")
 HOROSHOP_LOGIN = env.str("HOROSHOP_LOGIN", default="")

@@ -88,6 +88,8 @@ class Delivery(TimestampedModel):
     lease_until = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    # Sent because the order's payment changed (Imshop's `payment` block), not its status.
+    for_payment = models.BooleanField(_("tells a payment"), default=False)
     resend_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="resends", verbose_name=_("resend of")
     )
@@ -102,7 +104,8 @@ class Delivery(TimestampedModel):
         verbose_name_plural = _("deliveries")
         constraints = [
             models.UniqueConstraint(
-                fields=["status_change", "channel"], condition=Q(resend_of__isnull=True), name="one_delivery_per_change"
+                fields=["status_change", "channel"], condition=Q(resend_of__isnull=True, for_payment=False),
+                name="one_delivery_per_change",
             ),
         ]
         indexes = [

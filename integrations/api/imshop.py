@@ -82,6 +82,7 @@ class ImshopCancelApi(InboundApiView):
             order_number=data.get("id") or data.get("internalId") or "",
             imshop_uuid=data.get("uuid") or "",
             reason=data.get("reason") or "",
+            imshop_status=data.get("status") or "",
         )
         if result.order is not None:
             self.inbound_order_id = result.order.pk

@@ -42,15 +42,40 @@ def channels_for_change(*, order: Order, mapping: StatusMapping, source: str) ->
     return [c for c in channels if not mapping.needs_setup and channel_is_configured(c)]
 
 
-def build_payload(*, channel: str, order: Order, mapping: StatusMapping, reason: str = "") -> dict:
+def build_payload(
+    *, channel: str, order: Order, mapping: StatusMapping, reason: str = "", payment_changed: bool = False
+) -> dict:
     if channel == Channel.CHOCO:
         return choco_payload(
             order=order, mapping=mapping, now=timezone.now(), version=settings.CHOCO_PAYLOAD_VERSION,
             tz=settings.CHOCO_TIMEZONE, reason=reason,
         )
     if channel == Channel.IMSHOP:
-        return imshop_payload(order=order, mapping=mapping)
+        return imshop_payload(order=order, mapping=mapping, payment_changed=payment_changed)
     return horoshop_payload(order=order, mapping=mapping)
+
+
+def _pending_supersede(*, order: Order, channel: str, why: str) -> bool:
+    """Mark the order's unsent deliveries on `channel` superseded; whether one of them told of a payment."""
+    pending = Delivery.objects.filter(order=order, channel=channel, state=Delivery.State.PENDING)
+    carried_payment = channel == Channel.IMSHOP and pending.filter(payload__has_key="payment").exists()
+    pending.update(state=Delivery.State.SUPERSEDED, last_error=why, updated_at=timezone.now())
+    return carried_payment
+
+
+def _delivery_create(
+    *, order: Order, change: StatusChange, channel: str, mapping: StatusMapping, payment_changed: bool,
+    for_payment: bool = False,
+) -> Delivery:
+    now = timezone.now()
+    delivery = Delivery.objects.create(
+        order=order, status_change=change, channel=channel, next_attempt_at=now, enqueued_at=now,
+        request_id=request_id_get(), for_payment=for_payment,
+        payload=build_payload(channel=channel, order=order, mapping=mapping, reason=change.reason,
+                              payment_changed=payment_changed),
+    )
+    transaction.on_commit(partial(delivery_enqueue, delivery.pk))
+    return delivery
 
 
 def deliveries_create_for_change(
@@ -59,26 +84,37 @@ def deliveries_create_for_change(
     """One delivery per channel that must hear of `change`, queued after commit.
 
     Call inside the status change's transaction. Older deliveries of the same order and channel
-    that have not been sent yet are superseded: only the newest status goes out.
+    that have not been sent yet are superseded: only the newest status goes out (a payment the
+    superseded one told of is told by its replacement).
     """
     skip = set(skip_channels)
-    now = timezone.now()
     created = []
     for channel in channels_for_change(order=order, mapping=mapping, source=change.source):
         if channel in skip:
             continue
+        payment = False
         if change.from_status_id is not None:  # an order's first status has nothing to replace
-            Delivery.objects.filter(order=order, channel=channel, state=Delivery.State.PENDING).update(
-                state=Delivery.State.SUPERSEDED, last_error="A newer status replaced this one.", updated_at=now
-            )
-        delivery = Delivery.objects.create(
-            order=order, status_change=change, channel=channel, next_attempt_at=now, enqueued_at=now,
-            request_id=request_id_get(),
-            payload=build_payload(channel=channel, order=order, mapping=mapping, reason=change.reason),
-        )
-        transaction.on_commit(partial(delivery_enqueue, delivery.pk))
-        created.append(delivery)
+            payment = _pending_supersede(order=order, channel=channel, why="A newer status replaced this one.")
+        created.append(_delivery_create(order=order, change=change, channel=channel, mapping=mapping,
+                                        payment_changed=payment))
     return created
+
+
+def deliveries_create_for_payment(*, order: Order) -> list[Delivery]:
+    """The order's payment changed: Imshop hears of it, with the current status and a `payment` block.
+
+    Call inside the intake's transaction, after any status change it made. Imshop's documents
+    ask for `payment` only when the payment status changed; no other partner shows payment.
+    """
+    mapping = order.status
+    change = order.status_changes.order_by("-created_at", "-id").first()
+    if mapping is None or change is None:
+        return []
+    if Channel.IMSHOP not in channels_for_change(order=order, mapping=mapping, source=StatusChange.Source.SHOP_WEBHOOK):
+        return []
+    _pending_supersede(order=order, channel=Channel.IMSHOP, why="Replaced by the same status with the payment.")
+    return [_delivery_create(order=order, change=change, channel=Channel.IMSHOP, mapping=mapping,
+                             payment_changed=True, for_payment=True)]
 
 
 def _queue_or_leave_to_sweeper(send: Callable[[], object], delivery_ids: list[int]) -> None:

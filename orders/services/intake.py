@@ -151,7 +151,16 @@ def order_upsert_from_shop(
                 result.status_change = _shop_status_changed(
                     order=order, shop_status_id=data["stat_status"], source=source
                 )
+        if "payed" in result.changed_fields:
+            _payment_changed(order)
     return result
+
+
+def _payment_changed(order: Order) -> None:
+    from integrations.services.outbox import deliveries_create_for_payment
+
+    order.refresh_from_db(fields=["status"])
+    deliveries_create_for_payment(order=order)
 
 
 def _attach(item: OrderItem, order: Order) -> OrderItem:

@@ -23,7 +23,7 @@ AUTHORIZATION = st.sampled_from(["Bearer test-imshop-key"] * 4 + ["", "Bearer", 
 @pytest.fixture
 def order(make_order):
     """The order the callbacks name: made once per test, shared by all its examples."""
-    return make_order(order_id=int(ORDER_NUMBER))
+    return make_order(order_id=int(ORDER_NUMBER), imshop_uuid="cfe64e76")
 
 
 @FUZZ

@@ -55,7 +55,7 @@ def filter_body(context, body) -> bool:  # noqa: ANN001 - schemathesis' hook sig
 
 @pytest.fixture
 def order(make_order):
-    return make_order(order_id=int(ORDER_NUMBER))
+    return make_order(order_id=int(ORDER_NUMBER), imshop_uuid="cfe64e76")
 
 
 @pytest.fixture

@@ -479,3 +479,65 @@ def test_every_choco_attempt_carries_an_expiry_computed_when_it_is_sent(linked_o
     assert choco_expired_at(first) < later
     delivery.refresh_from_db()
     assert delivery.state == "delivered"
+
+
+def imshop_bodies(partners) -> list[dict]:
+    return [json.loads(r.get_data()) for r in partners.requests_to(IMSHOP_SYNC)]
+
+
+def send_all(order) -> None:
+    for delivery in order.deliveries.filter(state="pending").order_by("id"):
+        delivery_send(delivery_id=delivery.pk)
+
+
+def test_a_payment_tells_imshop_with_the_payment_block(linked_order, partners, send_webhook, shop_payload):
+    # given: the order's first status went out
+    send_all(linked_order)
+    # when: the shop's order_paid webhook: the same order, now paid
+    response = send_webhook({**shop_payload, "order_id": 115, "payed": 1}, event="order_paid")
+    send_all(linked_order)
+    # then
+    assert response.status_code == 200
+    assert imshop_bodies(partners)[-1] == {
+        "id": "115", "code": "new", "message": "Заказ принят", "userId": "380124214214",
+        "payment": {"paid": True, "paymentId": "115"}}
+    assert len(partners.requests_to(CHOCO_STATUS)) == 1  # Choco's card does not show payment
+
+
+def test_a_payment_and_a_status_change_together_make_one_imshop_request(linked_order, partners, send_webhook,
+                                                                       shop_payload, settings):
+    # given: without the shop's API, a webhook's status is applied at once
+    settings.HOROSHOP_API_URL = ""
+    send_all(linked_order)
+    # when
+    send_webhook({**shop_payload, "order_id": 115, "payed": 1, "stat_status": 2}, event="order_update")
+    send_all(linked_order)
+    # then
+    bodies = imshop_bodies(partners)
+    assert len(bodies) == 2
+    assert (bodies[-1]["code"], bodies[-1]["payment"]) == ("processing", {"paid": True, "paymentId": "115"})
+
+
+def test_a_payment_held_for_the_shops_confirmation_still_reaches_imshop(linked_order, partners, api_client,
+                                                                       shop_payload):
+    # given: the shop's API is on, so the webhook's status waits for confirmation
+    from integrations.services.polling import horoshop_orders_confirm
+
+    send_all(linked_order)
+    partners.shop_has({**shop_payload, "order_id": 115, "choco_user_id": 1234567, "imshop_uuid": "cfe64e76",
+                       "payed": 1, "stat_status": 2})
+    # when
+    partners.shop_sends(api_client, "order_update", 115)
+    horoshop_orders_confirm(order_numbers=["115"])
+    send_all(linked_order)
+    # then
+    bodies = imshop_bodies(partners)
+    assert (bodies[-1]["code"], bodies[-1]["payment"]) == ("processing", {"paid": True, "paymentId": "115"})
+
+
+def test_no_payment_block_when_payment_did_not_change(linked_order, partners, mapping):
+    # when
+    order_change_status(order_id=linked_order.pk, to_status=mapping("processing"), source=StatusChange.Source.API)
+    send_all(linked_order)
+    # then
+    assert all("payment" not in body for body in imshop_bodies(partners))

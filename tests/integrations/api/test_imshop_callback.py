@@ -22,7 +22,7 @@ def test_url_is_the_documented_one():
 
 def test_current_shape_cancels_and_answers_both_generations(api_client, make_order):
     # given
-    make_order(order_id=12345)
+    make_order(order_id=12345, imshop_uuid="cfe64e76")
     # when
     response = post(api_client, load_fixture("imshop_cancel_callback_request.json"))
     # then
@@ -37,7 +37,7 @@ def test_current_shape_cancels_and_answers_both_generations(api_client, make_ord
 
 def test_legacy_shape_finds_the_order_by_internal_id(api_client, make_order):
     # given
-    make_order(order_id=12345)
+    make_order(order_id=12345, imshop_uuid="cfe64e76")
     # when
     response = post(api_client, load_fixture("imshop_cancel_callback_request_legacy.json"))
     # then
@@ -57,7 +57,7 @@ def test_legacy_shape_finds_the_order_by_uuid(api_client, make_order):
 
 def test_key_in_the_body_authenticates(api_client, make_order):
     # given
-    make_order(order_id=12345)
+    make_order(order_id=12345, imshop_uuid="cfe64e76")
     body = {**load_fixture("imshop_cancel_callback_request.json"), "key": "test-imshop-key"}
     # when
     response = post(api_client, body, key=None)
@@ -69,7 +69,7 @@ def test_key_in_the_body_authenticates(api_client, make_order):
 @pytest.mark.parametrize(("key", "body_key", "status"), [(None, None, 401), ("wrong", None, 403), (None, "bad", 403)])
 def test_missing_or_wrong_key_is_refused(api_client, make_order, key, body_key, status):
     # given
-    make_order(order_id=12345)
+    make_order(order_id=12345, imshop_uuid="cfe64e76")
     body = load_fixture("imshop_cancel_callback_request.json")
     if body_key:
         body["key"] = body_key
@@ -91,7 +91,7 @@ def test_unknown_order_is_success_false_with_a_message(api_client):
 
 def test_delivered_order_cannot_be_cancelled(api_client, make_order):
     # given
-    make_order(order_id=12345, stat_status=3)
+    make_order(order_id=12345, stat_status=3, imshop_uuid="cfe64e76")
     # when
     response = post(api_client, {"id": "12345", "status": "canceled"})
     # then
@@ -104,7 +104,7 @@ def test_delivered_order_cannot_be_cancelled(api_client, make_order):
 
 def test_repeated_callback_answers_the_same_and_changes_nothing(api_client, make_order):
     # given
-    make_order(order_id=12345)
+    make_order(order_id=12345, imshop_uuid="cfe64e76")
     first = post(api_client, {"id": "12345", "status": "canceled", "reason": "x"})
     # when
     second = post(api_client, {"id": "12345", "status": "canceled", "reason": "x"})
@@ -125,3 +125,48 @@ def test_bad_bodies_are_400_json(api_client, body, message):
     # then
     assert response.status_code == 400
     assert message in response.json()["message"]
+
+
+@pytest.mark.parametrize("status", ["done", "delivered", "processing", "closed", "canceled-not"])
+def test_a_status_that_is_not_a_cancellation_cancels_nothing(api_client, make_order, status):
+    # given
+    make_order(order_id=900, imshop_uuid="cfe64e76")
+    # when
+    response = post(api_client, {"id": "900", "status": status})
+    # then
+    assert response.status_code == 200
+    assert response.json()["success"] is False
+    assert "cancel" in response.json()["message"]
+    order = Order.objects.get(shop_order_id="900")
+    assert (order.status.code, order.status_changes.count()) == ("new", 1)
+
+
+@pytest.mark.parametrize("status", ["canceled", "cancelled", " CANCELED ", ""])
+def test_a_cancellation_in_any_spelling_or_with_no_status_cancels(api_client, make_order, status):
+    # given
+    make_order(order_id=900, imshop_uuid="cfe64e76")
+    # when
+    response = post(api_client, {"id": "900", "status": status})
+    # then
+    assert response.json()["success"] is True
+    assert Order.objects.get(shop_order_id="900").status.code == "cancelled"
+
+
+def test_an_order_never_linked_to_imshop_cannot_be_cancelled_from_it(api_client, make_order):
+    # given: an order placed on the website, not in the app
+    make_order(order_id=901)
+    # when
+    response = post(api_client, {"id": "901", "status": "canceled"})
+    # then
+    assert response.json() == {"success": False, "message": "Order 901 was not placed through the Imshop app."}
+    assert Order.objects.get(shop_order_id="901").status.code == "new"
+
+
+def test_when_every_order_is_synced_to_imshop_any_order_can_be_cancelled_from_it(api_client, make_order, settings):
+    # given
+    settings.IMSHOP_SYNC_ALL_ORDERS = True
+    make_order(order_id=901)
+    # when
+    response = post(api_client, {"id": "901", "status": "canceled"})
+    # then
+    assert response.json()["success"] is True
