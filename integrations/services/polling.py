@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +26,7 @@ from integrations.horoshop.client import HoroshopClient, horoshop_client_from_se
 from integrations.horoshop.order_format import ShopOrderSerializer
 from integrations.models import PollRun, PollState
 from integrations.tokens import DatabaseTokenStore
-from orders.models import Order, StatusChange
+from orders.models import Order, StatusChange, order_number_canonical
 from orders.services.intake import order_upsert_from_shop
 
 logger = logging.getLogger(__name__)
@@ -118,16 +119,21 @@ def _poll_new_orders(client: HoroshopClient, *, window_from: str, counts: PollCo
 
 def _poll_open_orders(client: HoroshopClient, *, counts: PollCounts) -> None:
     """Re-read every order the hub holds in a non-final status, in batches of ids."""
-    numbers = list(
-        Order.objects.filter(status__is_final=False).order_by("pk").values_list("shop_order_id", flat=True)
-    )
+    numbers = shop_ids(Order.objects.filter(status__is_final=False).order_by("pk").values_list("shop_order_id",
+                                                                                             flat=True))
     size = settings.HOROSHOP_POLL_PAGE_SIZE
     for start in range(0, len(numbers), size):
         if start:
             time.sleep(settings.HOROSHOP_POLL_PAGE_PAUSE)
         batch = numbers[start:start + size]
-        orders, _ = client.orders_get(ids=[int(n) if n.isdigit() else n for n in batch], limit=len(batch))
+        orders, _ = client.orders_get(ids=batch, limit=len(batch))
         orders_ingest(orders, source=StatusChange.Source.SHOP_POLL, counts=counts)
+
+
+def shop_ids(numbers: Iterable[object]) -> list[int]:
+    """Order numbers as `orders/get` takes them (ints); anything that is no shop order number is left out."""
+    canonical = (order_number_canonical(n) for n in numbers)
+    return [int(n) for n in canonical if n is not None]
 
 
 def orders_ingest(orders: list[dict[str, Any]], *, source: StatusChange.Source, counts: PollCounts) -> None:
@@ -162,7 +168,9 @@ def horoshop_orders_confirm(*, order_numbers: list[str], client: HoroshopClient 
     counts = PollCounts()
     if client is None or not order_numbers:
         return counts
-    ids = [int(n) if str(n).isdigit() else n for n in order_numbers]
+    ids = shop_ids(order_numbers)
+    if not ids:
+        return counts
     orders, _ = client.orders_get(ids=ids, limit=len(ids))
     orders_ingest(orders, source=StatusChange.Source.SHOP_WEBHOOK, counts=counts)
     return counts

@@ -257,3 +257,17 @@ def test_an_order_the_poll_cannot_take_is_skipped_recorded_and_the_window_moves_
     assert Order.objects.filter(shop_order_id="115").exists()
     assert second.window_from > first.window_from  # the window moved past the first poll
     assert PollState.objects.get(name="horoshop").last_success_started_at == second.started_at
+
+
+def test_what_is_no_shop_order_number_is_never_sent_to_the_shop(shop):
+    # given: an order stored before numbers were checked
+    horoshop_poll()
+    Order.objects.filter(shop_order_id="115").update(shop_order_id="../x")
+    # when
+    run = horoshop_poll()
+    counts = horoshop_orders_confirm(order_numbers=["abc", "../x"])
+    # then
+    assert run.ok
+    asked = [json.loads(r.get_data()).get("ids") for r in shop.requests_to(HOROSHOP_GET)]
+    assert all(ids is None or all(isinstance(i, int) for i in ids) for ids in asked)
+    assert counts.seen == 0
