@@ -223,6 +223,18 @@ DELIVERY_SWEEP_BATCH = env.int("DELIVERY_SWEEP_BATCH", default=500)
 # Rows the sweeper queues go out this many to a task; a task stops taking new ones after the budget.
 DELIVERY_SEND_BATCH = env.int("DELIVERY_SEND_BATCH", default=25)
 DELIVERY_BATCH_BUDGET = env.float("DELIVERY_BATCH_BUDGET", default=45)
+# The most deliveries one claim statement takes (a batch task sizes its chunks from the partner's speed).
+DELIVERY_CLAIM_MAX = env.int("DELIVERY_CLAIM_MAX", default=100)
+# Each partner's limits, honoured across every worker: requests in flight at once, and requests
+# started per minute (0: no limit). PARTNER_MAX_IN_FLIGHT is the default cap of every channel.
+PARTNER_MAX_IN_FLIGHT = env.int("PARTNER_MAX_IN_FLIGHT", default=64)
+CHANNEL_LIMITS = {
+    channel: {
+        "max_in_flight": env.int(f"{prefix}_MAX_IN_FLIGHT", default=PARTNER_MAX_IN_FLIGHT),
+        "per_minute": env.int(f"{prefix}_MAX_PER_MINUTE", default=0),
+    }
+    for channel, prefix in (("choco", "CHOCO"), ("imshop", "IMSHOP"), ("shop", "HOROSHOP"))
+}
 PARTNER_CONNECT_TIMEOUT = env.float("PARTNER_CONNECT_TIMEOUT", default=3)
 PARTNER_READ_TIMEOUT = env.float("PARTNER_READ_TIMEOUT", default=15)
 ATTEMPT_BODY_LIMIT = env.int("ATTEMPT_BODY_LIMIT", default=8192)

@@ -121,12 +121,18 @@ class Delivery(TimestampedModel):
 
 
 class DeliveryAttempt(models.Model):
-    """One try at sending a delivery, with secrets masked. Append-only."""
+    """One try at sending a delivery, with secrets masked.
+
+    Written (outcome "sending") before the request leaves and completed once when the answer is
+    in; never changed after that.
+    """
 
     class Outcome(models.TextChoices):
+        SENDING = "sending", _("sending")
         DELIVERED = "delivered", _("delivered")
         RETRY = "retry", _("will retry")
         REJECTED = "rejected", _("rejected")
+        INTERRUPTED = "interrupted", _("worker stopped mid-send")
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
     number = models.PositiveIntegerField(_("number"))
@@ -157,6 +163,8 @@ class ChannelSwitch(models.Model):
 
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, primary_key=True)
     paused = models.BooleanField(_("paused"), default=False)
+    # With a per-minute limit on the channel: when its next request may start (shared by all workers).
+    rate_next_at = models.DateTimeField(null=True, blank=True, editable=False)
     changed_at = models.DateTimeField(_("changed"), auto_now=True)
     changed_by = models.CharField(_("changed by"), max_length=150, blank=True)
 

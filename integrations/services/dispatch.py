@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from hub.observability import request_id_bound
@@ -19,13 +18,18 @@ from integrations.choco.payloads import payload_expiry_renewed
 from integrations.exceptions import Exchange, PartnerError, PartnerNotConfiguredError, PartnerRejectedError
 from integrations.horoshop.client import horoshop_client_from_settings
 from integrations.imshop.client import imshop_client_from_settings
-from integrations.models import Channel, ChannelSwitch, Delivery, DeliveryAttempt
+from integrations.models import Channel, Delivery, DeliveryAttempt
+from integrations.services.claims import deliveries_claim
 from integrations.tokens import DatabaseTokenStore
 
 logger = logging.getLogger(__name__)
 
-# While another delivery of the same order and channel is in flight, wait this long and look again.
-IN_FLIGHT_WAIT_SECONDS = 5
+# The first chunk of a batch is small (the partner's speed is not known yet); later ones follow it.
+FIRST_CHUNK = 4
+ATTEMPT_RESULT_FIELDS = [
+    "outcome", "started_at", "duration_ms", "request_method", "request_url", "request_headers", "request_body",
+    "response_status", "response_body", "error_class", "error",
+]
 
 
 @dataclass(frozen=True)
@@ -53,60 +57,6 @@ def retry_delay(*, attempt: int, error: BaseException | None) -> float | None:
     if retry_after:
         delay = max(delay, min(retry_after, settings.DELIVERY_RETRY_AFTER_CAP))
     return delay
-
-
-def _lease_seconds() -> float:
-    # Long enough for the slowest send (a token fetch and the request, each with full time-outs).
-    return 2 * (settings.PARTNER_CONNECT_TIMEOUT + settings.PARTNER_READ_TIMEOUT) + 30
-
-
-def _claim_view(delivery_id: int, now: datetime) -> Delivery | None:
-    """The delivery with what stands in its way, read in one query."""
-    siblings = Delivery.objects.filter(order_id=OuterRef("order_id"), channel=OuterRef("channel")).exclude(
-        pk=OuterRef("pk"))
-    return (
-        Delivery.objects.filter(pk=delivery_id)
-        .annotate(
-            paused=Exists(ChannelSwitch.objects.filter(channel=OuterRef("channel"), paused=True)),
-            newer_delivered=Exists(siblings.filter(pk__gt=OuterRef("pk"), state=Delivery.State.DELIVERED)),
-            in_flight=Exists(siblings.filter(state=Delivery.State.SENDING, lease_until__gt=now)),
-            older_pending=Exists(siblings.filter(pk__lt=OuterRef("pk"), state=Delivery.State.PENDING)),
-            choco_minutes=F("status_change__to_status__choco_expires_in_minutes"),
-        )
-        .first()
-    )
-
-
-def _delivery_claim(delivery_id: int) -> Delivery | None:
-    """Mark the delivery SENDING if it is due and nothing stands in its way; None otherwise.
-
-    One read and one conditional update: of two workers racing for the row, only the one whose
-    update finds it still PENDING sends it.
-    """
-    now = timezone.now()
-    delivery = _claim_view(delivery_id, now)
-    if delivery is None or delivery.state != Delivery.State.PENDING:
-        return None
-    if delivery.next_attempt_at and delivery.next_attempt_at > now + timedelta(seconds=1):
-        return None  # not due yet; the sweeper queues it when it is
-    pending = Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING)
-    if delivery.paused:
-        pending.update(enqueued_at=None)  # the sweeper takes it once the channel is resumed
-        return None
-    if delivery.newer_delivered:
-        pending.update(state=Delivery.State.SUPERSEDED, last_error="A newer status was already delivered.",
-                       updated_at=now)
-        return None
-    if delivery.in_flight:
-        pending.update(next_attempt_at=now + timedelta(seconds=IN_FLIGHT_WAIT_SECONDS), enqueued_at=None,
-                       updated_at=now)
-        return None
-    lease_until = now + timedelta(seconds=_lease_seconds())
-    if not pending.update(state=Delivery.State.SENDING, attempts=F("attempts") + 1, lease_until=lease_until,
-                          updated_at=now):
-        return None  # another worker claimed it first
-    delivery.state, delivery.attempts, delivery.lease_until = Delivery.State.SENDING, delivery.attempts + 1, lease_until
-    return delivery
 
 
 def _channel_send(delivery: Delivery) -> Exchange:
@@ -140,71 +90,10 @@ def _attempt(delivery: Delivery) -> AttemptResult:
         return AttemptResult(DeliveryAttempt.Outcome.RETRY, None, exc)
 
 
-def delivery_send(*, delivery_id: int, task_id: str = "") -> Delivery | None:
-    """Send one delivery if it is due. Safe to call twice: only one caller claims the row.
-
-    The attempt is recorded; then the delivery is DELIVERED, FAILED (refused, or schedule spent)
-    or PENDING with `next_attempt_at` set for the sweeper. Returns the delivery, or None when
-    there was nothing to send.
-    """
-    delivery = _delivery_claim(delivery_id)
-    if delivery is None:
-        return None
-    with request_id_bound(delivery.request_id):
-        started = timezone.now()
-        result = _attempt(delivery)
-        _delivery_record(delivery, result=result, started=started, task_id=task_id)
-    return delivery
-
-
 def _error_text(error: BaseException | None) -> str:
     if error is None:
         return ""
     return getattr(error, "message", None) or str(error) or error.__class__.__name__
-
-
-def _delivery_record(delivery: Delivery, *, result: AttemptResult, started, task_id: str) -> None:
-    exchange, error = result.exchange, result.error
-    outcome = result.outcome
-    now = timezone.now()
-    update: dict = {"lease_until": None, "updated_at": now, "last_error": _error_text(error)}
-    if outcome == DeliveryAttempt.Outcome.DELIVERED:
-        update.update(state=Delivery.State.DELIVERED, delivered_at=now, next_attempt_at=None)
-    elif outcome == DeliveryAttempt.Outcome.REJECTED:
-        update.update(state=Delivery.State.FAILED, next_attempt_at=None)
-    else:
-        delay = retry_delay(attempt=delivery.attempts, error=error)
-        if delay is None:
-            outcome = DeliveryAttempt.Outcome.REJECTED
-            update.update(
-                state=Delivery.State.FAILED, next_attempt_at=None,
-                last_error=f"Gave up after {delivery.attempts} attempts: {update['last_error']}",
-            )
-        else:
-            next_at = now + timedelta(seconds=delay)
-            update.update(state=Delivery.State.PENDING, next_attempt_at=next_at, enqueued_at=None)
-    with transaction.atomic():
-        DeliveryAttempt.objects.create(
-            delivery=delivery, number=delivery.attempts, task_id=task_id or "", started_at=started,
-            duration_ms=exchange.duration_ms if exchange else int((now - started).total_seconds() * 1000),
-            outcome=outcome,
-            request_method=exchange.method if exchange else "", request_url=exchange.url if exchange else "",
-            request_headers=exchange.request_headers if exchange else {},
-            request_body=exchange.request_body if exchange else "",
-            response_status=exchange.response_status if exchange else None,
-            response_body=exchange.response_body if exchange else "",
-            error_class=error.__class__.__name__ if error else "", error=_error_text(error),
-        )
-        Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SENDING).update(**update)
-        if delivery.channel == Channel.SHOP:
-            _shop_back_sync_outcome(delivery, update)
-        if update["state"] == Delivery.State.DELIVERED and delivery.older_pending:
-            Delivery.objects.filter(
-                order_id=delivery.order_id, channel=delivery.channel, pk__lt=delivery.pk, state=Delivery.State.PENDING
-            ).update(state=Delivery.State.SUPERSEDED, last_error="A newer status was delivered.", updated_at=now)
-    log = logger.info if outcome == DeliveryAttempt.Outcome.DELIVERED else logger.warning
-    log("Delivery %s to %s attempt %s: %s %s", delivery.pk, delivery.channel, delivery.attempts, outcome,
-        _error_text(error), extra={"delivery": delivery.pk, "order": delivery.order_id, "channel": delivery.channel})
 
 
 def _shop_back_sync_outcome(delivery: Delivery, update: dict) -> None:
@@ -221,16 +110,129 @@ def _shop_back_sync_outcome(delivery: Delivery, update: dict) -> None:
         )
 
 
-def deliveries_send(*, delivery_ids: list[int], task_id: str = "", budget_seconds: float | None = None) -> list[int]:
-    """Send these deliveries one after another, each claimed on its own (so a repeat is harmless).
+def delivery_send(*, delivery_id: int, task_id: str = "") -> Delivery | None:
+    """Send one delivery if it is due. Safe to call twice: only one caller claims the row.
 
-    Stops taking new ones once `budget_seconds` have passed (a slow partner must not push the task
-    past its time limit) and returns the ids it did not reach, for the caller to queue again.
+    Returns the delivery as claimed, or None when there was nothing to send.
+    """
+    claimed = _chunk_send([delivery_id], task_id=task_id)
+    return claimed[0] if claimed else None
+
+
+def deliveries_send(*, delivery_ids: list[int], task_id: str = "", budget_seconds: float | None = None) -> list[int]:
+    """Send these deliveries, claimed a chunk at a time (one statement each), so a repeat is harmless.
+
+    The first chunk is small; later ones are sized from how fast the partner answered, so a
+    slow partner cannot push the task past its time limit and a fast one is sent in large
+    chunks. Stops taking new chunks once `budget_seconds` have passed and returns the ids it
+    did not reach, for the caller to queue again.
     """
     budget = settings.DELIVERY_BATCH_BUDGET if budget_seconds is None else budget_seconds
-    deadline = time.monotonic() + budget
-    for index, delivery_id in enumerate(delivery_ids):
-        if index and time.monotonic() > deadline:
-            return list(delivery_ids[index:])
-        delivery_send(delivery_id=delivery_id, task_id=task_id)
+    started = time.monotonic()
+    ids = list(dict.fromkeys(delivery_ids))
+    size, position = FIRST_CHUNK, 0
+    while position < len(ids):
+        if position and time.monotonic() - started > budget:
+            return ids[position:]
+        chunk_started = time.monotonic()
+        chunk = ids[position:position + size]
+        position += len(chunk)
+        sent = _chunk_send(chunk, task_id=task_id)
+        per_delivery = (time.monotonic() - chunk_started) / max(1, len(sent))
+        left = max(0.0, budget - (time.monotonic() - started))
+        size = max(1, min(settings.DELIVERY_CLAIM_MAX, int(left / (2 * per_delivery)) if per_delivery else 10**6))
     return []
+
+
+def _chunk_send(delivery_ids: list[int], *, task_id: str) -> list[Delivery]:
+    """Claim these deliveries, open an attempt for each before its request leaves, send, record."""
+    claimed = deliveries_claim(delivery_ids=delivery_ids)
+    if not claimed:
+        return []
+    now = timezone.now()
+    # Written before any request leaves: a worker killed mid-send leaves a trace an operator sees.
+    opened = DeliveryAttempt.objects.bulk_create([
+        DeliveryAttempt(delivery=delivery, number=delivery.attempts, task_id=task_id or "", started_at=now,
+                        outcome=DeliveryAttempt.Outcome.SENDING)
+        for delivery in claimed
+    ])
+    sent = []
+    for delivery, attempt in zip(claimed, opened, strict=True):
+        with request_id_bound(delivery.request_id):
+            attempt.started_at = timezone.now()
+            sent.append((delivery, attempt, _attempt(delivery)))
+    _deliveries_record(sent)
+    return claimed
+
+
+def _delivery_update(delivery: Delivery, result: AttemptResult, now: datetime) -> tuple[str, dict]:
+    """The attempt's final outcome and the delivery's new fields."""
+    outcome, error = result.outcome, result.error
+    update: dict = {"lease_until": None, "updated_at": now, "last_error": _error_text(error)}
+    if outcome == DeliveryAttempt.Outcome.DELIVERED:
+        update.update(state=Delivery.State.DELIVERED, delivered_at=now, next_attempt_at=None)
+    elif outcome == DeliveryAttempt.Outcome.REJECTED:
+        update.update(state=Delivery.State.FAILED, next_attempt_at=None)
+    else:
+        delay = retry_delay(attempt=delivery.attempts, error=error)
+        if delay is None:
+            outcome = DeliveryAttempt.Outcome.REJECTED
+            update.update(state=Delivery.State.FAILED, next_attempt_at=None,
+                          last_error=f"Gave up after {delivery.attempts} attempts: {update['last_error']}")
+        else:
+            update.update(state=Delivery.State.PENDING, next_attempt_at=now + timedelta(seconds=delay),
+                          enqueued_at=None)
+    return outcome, update
+
+
+def _attempt_close(attempt: DeliveryAttempt, result: AttemptResult, outcome: str, now: datetime) -> None:
+    exchange, error = result.exchange, result.error
+    attempt.outcome = outcome
+    attempt.duration_ms = exchange.duration_ms if exchange else int((now - attempt.started_at).total_seconds() * 1000)
+    if exchange:
+        attempt.request_method, attempt.request_url = exchange.method, exchange.url
+        attempt.request_headers, attempt.request_body = exchange.request_headers, exchange.request_body
+        attempt.response_status, attempt.response_body = exchange.response_status, exchange.response_body
+    attempt.error_class = error.__class__.__name__ if error else ""
+    attempt.error = _error_text(error)
+
+
+def _deliveries_record(sent: list[tuple[Delivery, DeliveryAttempt, AttemptResult]]) -> None:
+    """Close each attempt and move each delivery on, in one transaction (attempts in one statement)."""
+    now = timezone.now()
+    delivered: list[Delivery] = []
+    others: list[tuple[Delivery, dict]] = []
+    for delivery, attempt, result in sent:
+        outcome, update = _delivery_update(delivery, result, now)
+        _attempt_close(attempt, result, outcome, now)
+        if update["state"] == Delivery.State.DELIVERED:
+            delivered.append(delivery)
+        else:
+            others.append((delivery, update))
+        _log(delivery, outcome, result.error)
+    with transaction.atomic():
+        DeliveryAttempt.objects.bulk_update([attempt for _, attempt, _ in sent], ATTEMPT_RESULT_FIELDS)
+        if delivered:
+            Delivery.objects.filter(pk__in=[d.pk for d in delivered], state=Delivery.State.SENDING).update(
+                state=Delivery.State.DELIVERED, delivered_at=now, next_attempt_at=None, lease_until=None,
+                last_error="", updated_at=now)
+        for delivery, update in others:
+            Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SENDING).update(**update)
+        for delivery, update in [*((d, {"state": Delivery.State.DELIVERED}) for d in delivered), *others]:
+            _delivery_after(delivery, update, now)
+
+
+def _delivery_after(delivery: Delivery, update: dict, now: datetime) -> None:
+    """What a delivery's outcome means beyond its own row."""
+    if delivery.channel == Channel.SHOP:
+        _shop_back_sync_outcome(delivery, update)
+    if update["state"] == Delivery.State.DELIVERED and delivery.older_pending:
+        Delivery.objects.filter(
+            order_id=delivery.order_id, channel=delivery.channel, pk__lt=delivery.pk, state=Delivery.State.PENDING
+        ).update(state=Delivery.State.SUPERSEDED, last_error="A newer status was delivered.", updated_at=now)
+
+
+def _log(delivery: Delivery, outcome: str, error: BaseException | None) -> None:
+    log = logger.info if outcome == DeliveryAttempt.Outcome.DELIVERED else logger.warning
+    log("Delivery %s to %s attempt %s: %s %s", delivery.pk, delivery.channel, delivery.attempts, outcome,
+        _error_text(error), extra={"delivery": delivery.pk, "order": delivery.order_id, "channel": delivery.channel})

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.models import ChannelSwitch, Delivery
+from integrations.models import ChannelSwitch, Delivery, DeliveryAttempt
 from integrations.services.outbox import deliveries_enqueue_batch
 
 logger = logging.getLogger(__name__)
@@ -25,10 +25,17 @@ def deliveries_sweep(*, now=None) -> int:
     and a duplicate task sends nothing.
     """
     now = now or timezone.now()
-    Delivery.objects.filter(state=Delivery.State.SENDING, lease_until__lt=now).update(
-        state=Delivery.State.PENDING, next_attempt_at=now, enqueued_at=None, lease_until=None,
-        last_error="The worker sending this stopped before it finished; sending again.", updated_at=now,
-    )
+    lost = Delivery.objects.filter(state=Delivery.State.SENDING, lease_until__lt=now)
+    with transaction.atomic():
+        # Their open attempts say so: the partner may or may not have received the request.
+        DeliveryAttempt.objects.filter(delivery__in=lost, outcome=DeliveryAttempt.Outcome.SENDING).update(
+            outcome=DeliveryAttempt.Outcome.INTERRUPTED,
+            error="The worker stopped before the answer was recorded; the partner may have received it.",
+        )
+        lost.update(
+            state=Delivery.State.PENDING, next_attempt_at=now, enqueued_at=None, lease_until=None,
+            last_error="The worker sending this stopped before it finished; sending again.", updated_at=now,
+        )
     stale = now - timedelta(seconds=settings.DELIVERY_REQUEUE_AFTER)
     paused = list(ChannelSwitch.objects.filter(paused=True).values_list("channel", flat=True))
     with transaction.atomic():

@@ -368,14 +368,14 @@ def test_a_batch_sends_each_delivery_once(make_order, partners):
 
 def test_a_batch_past_its_budget_hands_back_the_rest(make_order, partners):
     # given
-    from integrations.services.dispatch import deliveries_send
+    from integrations.services.dispatch import FIRST_CHUNK, deliveries_send
 
-    ids = [make_order(imshop_uuid=f"u-{n}").deliveries.get().pk for n in range(3)]
+    ids = [make_order(imshop_uuid=f"u-{n}").deliveries.get().pk for n in range(FIRST_CHUNK + 2)]
     # when
     left = deliveries_send(delivery_ids=ids, budget_seconds=0)
-    # then: the first is always sent, so a batch always makes progress
-    assert left == ids[1:]
-    assert len(partners.requests_to(IMSHOP_SYNC)) == 1
+    # then: the first chunk is always sent, so a batch always makes progress
+    assert left == ids[FIRST_CHUNK:]
+    assert len(partners.requests_to(IMSHOP_SYNC)) == FIRST_CHUNK
 
 
 def test_a_batch_that_cannot_be_queued_is_left_for_the_sweeper(make_order, partners, monkeypatch):
@@ -541,3 +541,97 @@ def test_no_payment_block_when_payment_did_not_change(linked_order, partners, ma
     send_all(linked_order)
     # then
     assert all("payment" not in body for body in imshop_bodies(partners))
+
+
+def imshop_deliveries(make_order, count: int) -> list[int]:
+    return [make_order(imshop_uuid=f"u-{n}").deliveries.get().pk for n in range(count)]
+
+
+def test_a_channel_at_its_in_flight_cap_holds_the_next_delivery(make_order, partners, settings):
+    # given: two Imshop requests are in flight (another worker's), and the cap is two
+    settings.CHANNEL_LIMITS = {"imshop": {"max_in_flight": 2, "per_minute": 0}}
+    busy, waiting = imshop_deliveries(make_order, 3)[:2], None
+    Delivery.objects.filter(pk__in=busy).update(state="sending", lease_until=timezone.now() + timedelta(minutes=1))
+    waiting = Delivery.objects.filter(channel="imshop", state="pending").get()
+    # when
+    sent = delivery_send(delivery_id=waiting.pk)
+    # then
+    waiting.refresh_from_db()
+    assert sent is None
+    assert partners.requests_to(IMSHOP_SYNC) == []
+    assert (waiting.state, waiting.attempts, waiting.enqueued_at) == ("pending", 0, None)
+    assert timezone.now() < waiting.next_attempt_at < timezone.now() + timedelta(seconds=5)
+    # and once one of them is done, it goes
+    Delivery.objects.filter(pk=busy[0]).update(state="delivered", lease_until=None)
+    Delivery.objects.filter(pk=waiting.pk).update(next_attempt_at=timezone.now())
+    assert delivery_send(delivery_id=waiting.pk) is not None
+
+
+def test_a_per_minute_limit_spaces_requests_across_calls(make_order, partners, settings):
+    # given: at most six a minute, one every ten seconds
+    from integrations.services.dispatch import deliveries_send
+
+    settings.CHANNEL_LIMITS = {"imshop": {"max_in_flight": 0, "per_minute": 6}}
+    ids = imshop_deliveries(make_order, 3)
+    before = timezone.now()
+    # when
+    deliveries_send(delivery_ids=ids)
+    again = deliveries_send(delivery_ids=ids)
+    # then
+    assert (again, len(partners.requests_to(IMSHOP_SYNC))) == ([], 1)
+    waiting = list(Delivery.objects.filter(pk__in=ids, state="pending").order_by("next_attempt_at"))
+    assert len(waiting) == 2
+    offsets = [(d.next_attempt_at - before).total_seconds() for d in waiting]
+    assert 9 < offsets[0] < 12
+    assert 19 < offsets[1] < 22
+    assert all(d.enqueued_at is None and d.attempts == 0 for d in waiting)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_attempt_is_written_before_the_request_leaves(make_order, partners):
+    # given: the partner looks in the hub's database when the request reaches it
+    delivery = make_order(order_id=115, imshop_uuid="cfe64e76").deliveries.get()
+    seen = []
+
+    def imshop(request):
+        seen.extend(DeliveryAttempt.objects.filter(delivery_id=delivery.pk).values_list("number", "outcome"))
+        return Response(json.dumps(load_fixture("imshop_status_response.json")), content_type="application/json")
+
+    partners.server.expect_oneshot_request(IMSHOP_SYNC, method="POST").respond_with_handler(imshop)
+    # when
+    delivery_send(delivery_id=delivery.pk)
+    # then
+    assert seen == [(1, "sending")]
+    assert list(delivery.attempt_log.values_list("number", "outcome")) == [(1, "delivered")]
+
+
+def test_a_send_cut_short_by_a_dead_worker_leaves_its_attempt_marked(make_order, partners):
+    # given: a worker claimed the row and opened its attempt, then died before the answer
+    from integrations.services.claims import deliveries_claim
+    from integrations.services.sweeper import deliveries_sweep
+
+    delivery = make_order(imshop_uuid="u-1").deliveries.get()
+    deliveries_claim(delivery_ids=[delivery.pk])
+    DeliveryAttempt.objects.create(delivery=delivery, number=1, started_at=timezone.now(), outcome="sending")
+    # when: its lease runs out
+    deliveries_sweep(now=timezone.now() + timedelta(hours=1))
+    # then
+    delivery.refresh_from_db()
+    attempt = delivery.attempt_log.get()
+    assert (delivery.state, attempt.outcome) == ("pending", "interrupted")
+    assert "may have received it" in attempt.error
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_over_the_same_deliveries_send_each_once(make_order, partners):
+    # given
+    from integrations.services.dispatch import deliveries_send
+
+    ids = imshop_deliveries(make_order, 12)
+    # when
+    run_together(*[lambda: deliveries_send(delivery_ids=ids)] * 4)
+    # then
+    assert len(partners.requests_to(IMSHOP_SYNC)) == 12
+    assert DeliveryAttempt.objects.count() == 12
+    assert set(Delivery.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"delivered"}
