@@ -43,8 +43,9 @@ def start_worker(**extra: str) -> subprocess.Popen:
     # stderr goes to a file, not a pipe nobody reads (a chatty worker would block on a full pipe).
     log = tempfile.NamedTemporaryFile(prefix="hub-test-worker-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "hub", "worker", "--pool", "solo", "--loglevel", "WARNING",
-         "--without-heartbeat", "--without-mingle", "--without-gossip"],
+        # The threads pool, as in production: several sends wait on partners at once.
+        [sys.executable, "-m", "celery", "-A", "hub", "worker", "--pool", "threads", "--concurrency", "4",
+         "--loglevel", "WARNING", "--without-heartbeat", "--without-mingle", "--without-gossip"],
         cwd=ROOT, env=worker_env(**extra), stdout=subprocess.DEVNULL, stderr=log,
     )
     process.log_path = log.name
