@@ -66,7 +66,7 @@ class StatusChangeInline(ReadOnlyInline):
     ordering = ["-created_at", "-id"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StatusChange]:
-        return super().get_queryset(request).select_related("from_status", "to_status", "user")
+        return super().get_queryset(request).select_related("order", "from_status", "to_status", "user")
 
     @admin.display(description=_("from"))
     def from_name(self, obj: StatusChange) -> str:

@@ -249,4 +249,5 @@ class StatusChange(models.Model):
         verbose_name_plural = _("status history")
 
     def __str__(self) -> str:
-        return f"{self.order} {self.from_status_id}→{self.to_status_id}"
+        old = self.from_status.name if self.from_status_id else "—"
+        return f"{self.order}: {old} → {self.to_status.name}"
