@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from integrations.models import Delivery
 from integrations.selectors import PartnerState
@@ -79,3 +79,15 @@ def partners_compact(deliveries: list[Delivery]) -> str:
         return "—"
     return format_html_join(" ", "{}", ((badge(d.state, f"{d.get_channel_display()}: {d.get_state_display()}"),)
                                         for _, d in sorted(latest.items())))
+
+
+# Django's own admin phrases that locale/ru rewords: Russian past tenses agree with the noun's gender
+# ("был изменен" fits a masculine noun only), so the catalogue words them without one. Listed here so
+# that makemessages keeps them.
+DJANGO_ADMIN_PHRASES = [
+    gettext_noop("The {name} “{obj}” was added successfully."),
+    gettext_noop("The {name} “{obj}” was added successfully. You may add another {name} below."),
+    gettext_noop("The {name} “{obj}” was changed successfully."),
+    gettext_noop("The {name} “{obj}” was changed successfully. You may edit it again below."),
+    gettext_noop("The {name} “{obj}” was changed successfully. You may add another {name} below."),
+]
