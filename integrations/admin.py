@@ -169,14 +169,14 @@ class ChannelSwitchAdmin(admin.ModelAdmin):
         for switch in queryset:
             channel_set_paused(channel=switch.channel, paused=True, by=request.user.get_username())
             self.log_change(request, switch, gettext("Paused."))
-        self.message_user(request, _("Paused. Deliveries wait until you resume."))
+        self.message_user(request, _("Paused. Deliveries wait until you resume."), messages.SUCCESS)
 
     @admin.action(description=_("Resume: send what waited"))
     def resume(self, request: HttpRequest, queryset: QuerySet[ChannelSwitch]) -> None:
         for switch in queryset:
             channel_set_paused(channel=switch.channel, paused=False, by=request.user.get_username())
             self.log_change(request, switch, gettext("Resumed."))
-        self.message_user(request, _("Resumed. The newest status of each order is being sent."))
+        self.message_user(request, _("Resumed. The newest status of each order is being sent."), messages.SUCCESS)
 
 
 @admin.register(PollRun)

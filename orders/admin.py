@@ -245,7 +245,7 @@ class OrderAdmin(ExportMixin, admin.ModelAdmin):
         if resent:
             self.log_change(request, order, gettext("Sent again to %(partner)s (delivery %(id)d).")
                             % {"partner": label, "id": delivery.pk})
-            self.message_user(request, gettext("Sent again to %(partner)s.") % {"partner": label})
+            self.message_user(request, gettext("Sent again to %(partner)s.") % {"partner": label}, messages.SUCCESS)
         else:
             self.message_user(request, gettext("Not sent again: the order has a newer status, which is the one "
                                                "%(partner)s should see.") % {"partner": label}, messages.WARNING)
