@@ -23,6 +23,8 @@ from bench.web import WEBHOOK_PATH
 from orders.models import Order
 
 ADMIN_LIST_PATH = "/admin/orders/order/"
+# A manager's search: the phone typed without its punctuation (matches none of the bulk orders' phones).
+ADMIN_SEARCH_PATH = "/admin/orders/order/?q=0671234567"
 ROUND_TRIPS = 100
 LIST_REQUESTS = 20
 
@@ -46,9 +48,9 @@ def _webhook_times(*, port: int, numbers: Iterator[int], count: int) -> tuple[li
     return [s.latency_ms for s in sent], sum(not s.ok for s in sent)
 
 
-def _admin_list_times(*, port: int, cookie: str, count: int) -> tuple[list[float], int]:
+def _admin_list_times(*, port: int, cookie: str, count: int, path: str = ADMIN_LIST_PATH) -> tuple[list[float], int]:
     headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"}
-    sender = Sender(port=port, method="GET", path=ADMIN_LIST_PATH, headers=headers)
+    sender = Sender(port=port, method="GET", path=path, headers=headers)
     try:
         sent = [sender.send(0, b"") for _ in range(count)]
     finally:
@@ -60,6 +62,7 @@ def query_counts(client: Client, order: Order) -> tuple[dict[str, int], int]:
     """SQL queries of the admin order list, the admin order page and the API order detail; and failures."""
     pages = {
         "admin_list": (ADMIN_LIST_PATH, {}),
+        "admin_search": (ADMIN_SEARCH_PATH, {}),
         "admin_order": (f"/admin/orders/order/{order.pk}/change/", {}),
         "api_order": (f"/api/orders/{order.shop_order_id}/", {"HTTP_AUTHORIZATION": f"Bearer {API_TOKEN}"}),
     }
@@ -92,8 +95,12 @@ def growth_run(*, port: int, numbers: Iterator[int], bulk_numbers: Iterator[int]
         if size in timing_sizes:
             ingest, failed_ingest = _webhook_times(port=port, numbers=numbers, count=round_trips)
             listing, failed_list = _admin_list_times(port=port, cookie=cookie, count=LIST_REQUESTS)
-            errors += failed_ingest + failed_list
+            search, failed_search = _admin_list_times(port=port, cookie=cookie, count=LIST_REQUESTS,
+                                                      path=ADMIN_SEARCH_PATH)
+            errors += failed_ingest + failed_list + failed_search
             entry.update(
+                admin_search_p50_ms=round(percentile(search, 50), 2),
+                admin_search_p90_ms=round(percentile(search, 90), 2),
                 ingest_p50_ms=round(percentile(ingest, 50), 2), ingest_p90_ms=round(percentile(ingest, 90), 2),
                 admin_list_p50_ms=round(percentile(listing, 50), 2),
                 admin_list_p90_ms=round(percentile(listing, 90), 2),

@@ -5,9 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+from import_export.admin import ExportMixin
 
 from integrations.models import (
     ChannelSwitch,
@@ -20,7 +28,9 @@ from integrations.models import (
 from integrations.services.channels import channel_set_paused
 from integrations.services.outbox import deliveries_resend
 from integrations.templatetags.hub_admin import badge
-from orders.admin import ReadOnlyInline, pretty_json
+from orders.admin import EXPORT_FORMATS, ReadOnlyInline, pretty_json
+from orders.admin_display import when
+from orders.admin_export import DeliveryResource
 from orders.pagination import EstimatedCountPaginator
 
 
@@ -56,9 +66,11 @@ class DeliveryAttemptInline(ReadOnlyInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdmin):
+class DeliveryAdmin(ExportMixin, ReadOnlyAdmin):
+    resource_classes = [DeliveryResource]
+    formats = EXPORT_FORMATS
     list_display = ["id", "created_at", "order", "channel", "state_badge", "attempts", "next_attempt_at",
-                    "delivered_at", "last_error"]
+                    "delivered_at", "last_error_short"]
     list_filter = ["channel", "state", "created_at"]
     list_select_related = ["order"]
     search_fields = ["=order__shop_order_id"]
@@ -66,7 +78,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
     paginator = EstimatedCountPaginator
     inlines = [DeliveryAttemptInline]
     actions = ["resend"]
-    fields = ["order", "status_change", "channel", "state", "attempts", "next_attempt_at", "delivered_at",
+    fields = ["order", "change_display", "channel", "state", "attempts", "next_attempt_at", "delivered_at",
               "last_error", "resend_of", "created_at", "updated_at", "payload_display"]
     readonly_fields = fields
 
@@ -74,28 +86,47 @@ class DeliveryAdmin(ReadOnlyAdmin):
     def state_badge(self, obj: Delivery) -> str:
         return badge(obj.state, obj.get_state_display())
 
+    @admin.display(description=_("last error"))
+    def last_error_short(self, obj: Delivery) -> str:
+        return format_html('<span class="hub-clip" title="{}">{}</span>', obj.last_error,
+                           Truncator(obj.last_error).chars(90))
+
+    @admin.display(description=_("status change"))
+    def change_display(self, obj: Delivery) -> str:
+        change = obj.status_change
+        old = change.from_status.name if change.from_status else gettext("— (order received)")
+        return f"{old} → {change.to_status.name} ({change.get_source_display()}, {when(change.created_at)})"
+
     @admin.display(description=_("payload"))
     def payload_display(self, obj: Delivery) -> str:
         return pretty_json(obj.payload)
 
     @admin.action(description=_("Send again"))
     def resend(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-        resent, skipped = deliveries_resend(delivery_ids=queryset.values_list("pk", flat=True))
-        self.message_user(request, _("%(n)d deliveries queued again.") % {"n": resent})
+        ids = list(queryset.values_list("pk", flat=True))
+        resent, skipped = deliveries_resend(delivery_ids=ids)
+        for copy in Delivery.objects.filter(resend_of_id__in=ids, state=Delivery.State.PENDING).select_related(
+                "order"):
+            self.log_change(request, copy.order, gettext("Sent again to %(partner)s (delivery %(id)d).")
+                            % {"partner": copy.get_channel_display(), "id": copy.resend_of_id})
+        self.message_user(request, ngettext("%(n)d delivery queued again.", "%(n)d deliveries queued again.",
+                                            resent) % {"n": resent})
         if skipped:
             self.message_user(
                 request,
-                _("%(n)d skipped: their order has a newer status, which is the one partners should see.")
-                % {"n": skipped},
+                ngettext("%(n)d skipped: its order has a newer status, which is the one partners should see.",
+                         "%(n)d skipped: their order has a newer status, which is the one partners should see.",
+                         skipped) % {"n": skipped},
                 messages.WARNING,
             )
 
 
 @admin.register(ChannelSwitch)
 class ChannelSwitchAdmin(admin.ModelAdmin):
-    list_display = ["channel", "paused", "changed_at", "changed_by", "waiting"]
+    change_form_template = "admin/integrations/channelswitch/change_form.html"
+    list_display = ["channel", "state_display", "changed_at", "changed_by", "waiting"]
     actions = ["pause", "resume"]
-    readonly_fields = ["channel", "paused", "changed_at", "changed_by"]
+    fields = readonly_fields = ["channel", "state_display", "changed_at", "changed_by", "waiting"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -103,21 +134,49 @@ class ChannelSwitchAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    @admin.display(description=_("state"))
+    def state_display(self, obj: ChannelSwitch) -> str:
+        if obj.paused:
+            return badge("paused", gettext("Paused since %(time)s: deliveries wait") % {"time": when(obj.changed_at)})
+        return badge("delivered", gettext("Running"))
+
     @admin.display(description=_("waiting deliveries"))
     def waiting(self, obj: ChannelSwitch) -> int:
         return Delivery.objects.filter(channel=obj.channel, state=Delivery.State.PENDING).count()
+
+    def get_urls(self) -> list:
+        extra = [path("<str:channel>/switch/", self.admin_site.admin_view(self.switch_view),
+                      name="integrations_channelswitch_switch")]
+        return extra + super().get_urls()
+
+    def switch_view(self, request: HttpRequest, channel: str) -> HttpResponse:
+        """The channel page's Pause / Resume button (POST only)."""
+        return require_POST(self._switch)(request, channel)
+
+    def _switch(self, request: HttpRequest, channel: str) -> HttpResponse:
+        switch = get_object_or_404(ChannelSwitch, pk=channel)
+        if not self.has_change_permission(request, switch):
+            raise PermissionDenied
+        queryset = ChannelSwitch.objects.filter(pk=switch.pk)
+        if request.POST.get("paused") == "1":
+            self.pause(request, queryset)
+        else:
+            self.resume(request, queryset)
+        return HttpResponseRedirect(reverse("admin:integrations_channelswitch_change", args=[switch.pk]))
 
     @admin.action(description=_("Pause: hold deliveries"))
     def pause(self, request: HttpRequest, queryset: QuerySet[ChannelSwitch]) -> None:
         for switch in queryset:
             channel_set_paused(channel=switch.channel, paused=True, by=request.user.get_username())
-        self.message_user(request, _("Paused. Deliveries wait until you resume."))
+            self.log_change(request, switch, gettext("Paused."))
+        self.message_user(request, _("Paused. Deliveries wait until you resume."), messages.SUCCESS)
 
     @admin.action(description=_("Resume: send what waited"))
     def resume(self, request: HttpRequest, queryset: QuerySet[ChannelSwitch]) -> None:
         for switch in queryset:
             channel_set_paused(channel=switch.channel, paused=False, by=request.user.get_username())
-        self.message_user(request, _("Resumed. The newest status of each order is being sent."))
+            self.log_change(request, switch, gettext("Resumed."))
+        self.message_user(request, _("Resumed. The newest status of each order is being sent."), messages.SUCCESS)
 
 
 @admin.register(PollRun)

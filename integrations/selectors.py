@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from integrations.models import Channel, ChannelSwitch, Delivery, DeliveryAttempt, InboundEvent, PollRun
 from orders.models import Order, StatusMapping
 
-LAST_ERRORS = 5
+OPEN_FAILURES_SHOWN = 10
+FAILING_POLLS_SCAN = 20
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,17 @@ class ChannelFigures:
     failed: int
     delivered_today: int
     paused: bool
+    paused_since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OrderFailure:
+    """An order with at least one partner whose newest delivery failed."""
+
+    order: Order
+    channels: list[str]
+    last_error: str
+    failed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -29,52 +41,123 @@ class Dashboard:
     orders_today: int
     orders_total: int
     channels: list[ChannelFigures]
-    last_errors: list[Delivery]
+    open_failures: list[OrderFailure]
+    open_failure_orders: int
     refused_today: int
     out_of_step: int
     mappings_needing_setup: int
     last_good_poll: datetime | None
     last_poll_failed: bool
+    failing_polls: int = 0
+    last_poll_error: str = ""
+
+    @property
+    def paused_channels(self) -> list[ChannelFigures]:
+        return [c for c in self.channels if c.paused]
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.open_failure_orders or self.out_of_step or self.paused_channels or self.last_poll_failed
+                    or self.mappings_needing_setup)
+
+
+def deliveries_open_failures() -> QuerySet[Delivery]:
+    """Failed deliveries that are still the newest for their order and partner.
+
+    A failure that was resent, or overtaken by a newer status, is no longer one: a newer row exists.
+    """
+    newer = Delivery.objects.filter(order_id=OuterRef("order_id"), channel=OuterRef("channel"), pk__gt=OuterRef("pk"))
+    return Delivery.objects.filter(state=Delivery.State.FAILED).exclude(Exists(newer))
+
+
+def order_has_open_failure() -> Exists:
+    """For filtering orders: one of its partners' newest delivery failed."""
+    return Exists(deliveries_open_failures().filter(order_id=OuterRef("pk")))
+
+
+def _open_failures_by_order(limit: int) -> tuple[list[OrderFailure], int]:
+    failures = deliveries_open_failures()
+    order_ids = list(failures.values("order_id").annotate(last=Max("updated_at")).order_by("-last")
+                     .values_list("order_id", flat=True)[:limit])
+    rows = failures.filter(order_id__in=order_ids).select_related("order").order_by("-updated_at", "-id")
+    grouped: dict[int, OrderFailure] = {}
+    for row in rows:
+        if row.order_id in grouped:
+            grouped[row.order_id].channels.append(row.get_channel_display())
+        else:
+            grouped[row.order_id] = OrderFailure(order=row.order, channels=[row.get_channel_display()],
+                                                 last_error=row.last_error, failed_at=row.updated_at)
+    total = failures.values("order_id").distinct().count() if len(order_ids) == limit else len(order_ids)
+    return [grouped[i] for i in order_ids if i in grouped], total
+
+
+def _failing_polls() -> tuple[int, str]:
+    """How many of the latest polls failed in a row, and the last one's error."""
+    recent = list(PollRun.objects.order_by("-started_at", "-id").values_list("ok", "error")[:FAILING_POLLS_SCAN])
+    failing = 0
+    for ok, _error in recent:
+        if ok:
+            break
+        failing += 1
+    return failing, (recent[0][1] if failing else "")
 
 
 def dashboard_get(*, now: datetime | None = None) -> Dashboard:
-    """The admin index's figures in a fixed handful of queries."""
+    """The admin index's figures in a fixed handful of queries; only what is still wrong is counted."""
     now = now or timezone.now()
     today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     counts = {
         row["channel"]: row
         for row in Delivery.objects.values("channel").annotate(
             pending=Count("id", filter=Q(state__in=Delivery.OPEN_STATES)),
-            failed=Count("id", filter=Q(state=Delivery.State.FAILED)),
             delivered_today=Count("id", filter=Q(state=Delivery.State.DELIVERED, delivered_at__gte=today)),
         )
     }
-    paused = set(ChannelSwitch.objects.filter(paused=True).values_list("channel", flat=True))
+    failed = dict(deliveries_open_failures().values("channel").annotate(n=Count("id")).values_list("channel", "n"))
+    paused = dict(ChannelSwitch.objects.filter(paused=True).values_list("channel", "changed_at"))
     channels = [
         ChannelFigures(channel=value, label=str(label), pending=counts.get(value, {}).get("pending", 0),
-                       failed=counts.get(value, {}).get("failed", 0),
-                       delivered_today=counts.get(value, {}).get("delivered_today", 0), paused=value in paused)
+                       failed=failed.get(value, 0), delivered_today=counts.get(value, {}).get("delivered_today", 0),
+                       paused=value in paused, paused_since=paused.get(value))
         for value, label in Channel.choices
     ]
-    last_poll = PollRun.objects.order_by("-started_at").first()
     good_poll = PollRun.objects.filter(ok=True).order_by("-started_at").values_list("started_at", flat=True).first()
+    failing_polls, poll_error = _failing_polls()
+    open_failures, open_failure_orders = _open_failures_by_order(OPEN_FAILURES_SHOWN)
     return Dashboard(
         orders_today=Order.objects.filter(created_at__gte=today).count(),
         orders_total=Order.objects.count(),
         channels=channels,
-        last_errors=list(
-            Delivery.objects.filter(state=Delivery.State.FAILED).select_related("order")
-            .order_by("-updated_at")[:LAST_ERRORS]
-        ),
+        open_failures=open_failures,
+        open_failure_orders=open_failure_orders,
         refused_today=InboundEvent.objects.filter(
             created_at__gte=today, outcome__in=[InboundEvent.Outcome.REFUSED, InboundEvent.Outcome.FAILED]
         ).count(),
         out_of_step=Order.objects.filter(out_of_step=True).count(),
         mappings_needing_setup=StatusMapping.objects.filter(needs_setup=True).count(),
         last_good_poll=good_poll,
-        last_poll_failed=bool(last_poll and not last_poll.ok),
+        last_poll_failed=failing_polls > 0,
+        failing_polls=failing_polls,
+        last_poll_error=poll_error,
     )
 
+
+@dataclass(frozen=True)
+class PartnerState:
+    """One partner's side of an order: its newest delivery and whether the channel is paused."""
+
+    channel: str
+    label: str
+    delivery: Delivery
+    paused_since: datetime | None
+
+
+def order_partner_states(*, order_id: int) -> list[PartnerState]:
+    """Each partner's newest delivery for one order, with the channel's pause (two queries)."""
+    paused = dict(ChannelSwitch.objects.filter(paused=True).values_list("channel", "changed_at"))
+    return [PartnerState(channel=d.channel, label=d.get_channel_display(), delivery=d,
+                         paused_since=paused.get(d.channel))
+            for d in delivery_latest_per_channel(order_id=order_id)]
 
 
 def delivery_latest_per_channel(*, order_id: int) -> list[Delivery]:

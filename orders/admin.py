@@ -8,21 +8,35 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.humanize.templatetags.humanize import naturaltime
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+from import_export.admin import ExportMixin
+from import_export.formats.base_formats import CSV, XLSX
 
-from hub.api import ApplicationError, ConflictError
+from hub.api import ConflictError
 from integrations.models import Delivery
-from integrations.selectors import delivery_latest_per_channel
+from integrations.selectors import order_has_open_failure, order_partner_states
+from integrations.services.outbox import deliveries_resend
 from integrations.templatetags.hub_admin import badge
+from orders.admin_display import partner_states_html, partners_compact
+from orders.admin_export import OrderResource
+from orders.admin_mappings import StatusMappingAdmin  # noqa: F401 - registers the mappings' admin
 from orders.models import Order, OrderItem, StatusChange, StatusMapping
 from orders.pagination import EstimatedCountPaginator
 from orders.services.links import order_links_update
+from orders.services.search import order_search_q
 from orders.services.status import order_change_status
+
+EXPORT_FORMATS = [CSV, XLSX]
+BULK_SHOWN = 20
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -42,13 +56,25 @@ class OrderItemInline(ReadOnlyInline):
     fields = readonly_fields = ["title", "article", "price", "quantity", "total_price", "discount_marker", "url"]
 
 
+def status_name(mapping: StatusMapping | None) -> str:
+    return mapping.name if mapping is not None else gettext("— (order received)")
+
+
 class StatusChangeInline(ReadOnlyInline):
     model = StatusChange
-    fields = readonly_fields = ["created_at", "from_status", "to_status", "source", "user", "reason"]
+    fields = readonly_fields = ["created_at", "from_name", "to_name", "source", "user", "reason"]
     ordering = ["-created_at", "-id"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StatusChange]:
-        return super().get_queryset(request).select_related("from_status", "to_status", "user")
+        return super().get_queryset(request).select_related("order", "from_status", "to_status", "user")
+
+    @admin.display(description=_("from"))
+    def from_name(self, obj: StatusChange) -> str:
+        return status_name(obj.from_status)
+
+    @admin.display(description=_("to"))
+    def to_name(self, obj: StatusChange) -> str:
+        return status_name(obj.to_status)
 
 
 def pretty_json(value: Any) -> str:
@@ -91,19 +117,42 @@ class OrderAdminForm(forms.ModelForm):
         current = self.instance.status
         if new and current and new != current and current.is_final:
             raise forms.ValidationError(
-                _("This order is %(status)s, a final status; it cannot be moved.") % {"status": current.name}
+                _("This order is %(status)s, a final status; the hub will not move it. If it must change, "
+                  "change it in Horoshop: the hub follows the shop.") % {"status": current.name}
             )
         return new
 
 
+class OpenFailureFilter(admin.SimpleListFilter):
+    title = _("partners")
+    parameter_name = "partners"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("failed", _("a delivery failed"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
+        if self.value() == "failed":
+            return queryset.filter(order_has_open_failure())
+        return queryset
+
+
+class BulkStatusForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text=_("Kept in each order's history; Choco shows it on a cancelled card."))
+
+
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ExportMixin, admin.ModelAdmin):
     form = OrderAdminForm
+    resource_classes = [OrderResource]
+    formats = EXPORT_FORMATS
     list_display = ["shop_order_id", "delivery_name", "delivery_phone", "total_display", "status_badge",
-                    "stat_created", "received"]
+                    "partners_state", "stat_created", "received"]
     # No date_hierarchy and no filter on free-form columns: both scan the whole table on every page.
-    list_filter = ["status", "out_of_step", "payed", "created_at"]
-    search_fields = ["=shop_order_id", "delivery_phone", "delivery_email", "delivery_name"]
+    list_filter = ["status", OpenFailureFilter, "out_of_step", "payed", "created_at"]
+    # The search itself is get_search_results (normalised columns); this only shows the box.
+    search_fields = ["=shop_order_id"]
+    search_help_text = _("Order number, phone in any form, e-mail, or part of the name.")
     list_select_related = ["status"]
     list_per_page = 50
     show_full_result_count = False
@@ -129,6 +178,19 @@ class OrderAdmin(admin.ModelAdmin):
             "payload_display"]}),
     ]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
+        queryset = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name == "orders_order_changelist":
+            # The partners column: one query for the page's deliveries, not one per row.
+            queryset = queryset.prefetch_related(Prefetch(
+                "deliveries", queryset=Delivery.objects.only("id", "order_id", "channel", "state")))
+        return queryset
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Order],
+                           search_term: str) -> tuple[QuerySet[Order], bool]:
+        query = order_search_q(term=search_term)
+        return (queryset.filter(query) if query is not None else queryset), False
+
     @admin.display(description=_("status"), ordering="status__shop_status_id")
     def status_badge(self, obj: Order) -> str:
         if obj.status is None:
@@ -137,17 +199,18 @@ class OrderAdmin(admin.ModelAdmin):
         label = obj.status.name + (" ⚠" if obj.out_of_step else "")
         return badge(obj.status.code, label, colour)
 
+    @admin.display(description=_("partners"))
+    def partners_state(self, obj: Order) -> str:
+        return partners_compact(list(obj.deliveries.all()))
+
     @admin.display(description=_("received"), ordering="created_at")
     def received(self, obj: Order) -> str:
         return format_html('<span title="{}">{}</span>', obj.created_at, naturaltime(obj.created_at))
 
     @admin.display(description=_("partners"))
     def partners_glance(self, obj: Order) -> str:
-        latest = delivery_latest_per_channel(order_id=obj.pk)
-        if not latest:
-            return _("Nothing sent to partners yet.")
-        return format_html_join(" ", "{}", ((badge(d.state, f"{d.get_channel_display()}: {d.get_state_display()}"),)
-                                            for d in latest))
+        return partner_states_html(order_partner_states(order_id=obj.pk),
+                                   resend_url=reverse("admin:orders_order_resend", args=[obj.pk]))
 
     @admin.display(description=_("total"), ordering="total_sum")
     def total_display(self, obj: Order) -> str:
@@ -163,11 +226,42 @@ class OrderAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # an order and its history are the record of what partners were told
 
+    def get_urls(self) -> list:
+        extra = [path("<int:order_id>/resend/", self.admin_site.admin_view(self.resend_view),
+                      name="orders_order_resend")]
+        return extra + super().get_urls()
+
+    def resend_view(self, request: HttpRequest, order_id: int) -> HttpResponse:
+        """The order page's Send again: one partner's newest delivery goes out again (POST only)."""
+        return require_POST(self._resend)(request, order_id)
+
+    def _resend(self, request: HttpRequest, order_id: int) -> HttpResponse:
+        order = get_object_or_404(Order, pk=order_id)
+        if not self.has_change_permission(request, order):
+            raise PermissionDenied
+        delivery = get_object_or_404(Delivery, pk=request.POST.get("delivery") or 0, order=order)
+        resent, _skipped = deliveries_resend(delivery_ids=[delivery.pk])
+        label = delivery.get_channel_display()
+        if resent:
+            self.log_change(request, order, gettext("Sent again to %(partner)s (delivery %(id)d).")
+                            % {"partner": label, "id": delivery.pk})
+            self.message_user(request, gettext("Sent again to %(partner)s.") % {"partner": label}, messages.SUCCESS)
+        else:
+            self.message_user(request, gettext("Not sent again: the order has a newer status, which is the one "
+                                               "%(partner)s should see.") % {"partner": label}, messages.WARNING)
+        return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
+
     def save_model(self, request: HttpRequest, obj: Order, form: OrderAdminForm, change: bool) -> None:
         data = form.cleaned_data
         order_links_update(order_id=obj.pk, choco_user_id=data.get("choco_user_id"),
                            imshop_uuid=data.get("imshop_uuid") or "")
         new_status = data.get("new_status")
+        form.hub_note = ""
+        if new_status and new_status == obj.status and not set(form.changed_data) - {"new_status", "status_reason"}:
+            form.hub_note = "unchanged"
+            self.message_user(request, gettext("The order is already %(s)s: nothing changed.")
+                              % {"s": new_status.name}, messages.INFO)
+            return
         if new_status:
             try:
                 done = order_change_status(order_id=obj.pk, to_status=new_status, source=StatusChange.Source.ADMIN,
@@ -176,7 +270,27 @@ class OrderAdmin(admin.ModelAdmin):
                 self.message_user(request, exc.message, messages.ERROR)
                 return
             if done:
-                self.message_user(request, _("Status changed to %(s)s.") % {"s": new_status.name})
+                form.hub_note = gettext("Status: %(old)s → %(new)s.") % {
+                    "old": status_name(obj.status), "new": new_status.name}
+                self.message_user(request, gettext("Status changed to %(s)s.") % {"s": new_status.name})
+
+    def construct_change_message(self, request: HttpRequest, form: OrderAdminForm, formsets: Any,
+                                 add: bool = False) -> list | str:
+        """The history says what happened: the status move and its reason, or which links changed."""
+        note = getattr(form, "hub_note", "")
+        reason = form.cleaned_data.get("status_reason", "")
+        if note and note != "unchanged":
+            return f"{note} {gettext('Reason')}: {reason}" if reason else note
+        return super().construct_change_message(request, form, formsets, add)
+
+    def response_change(self, request: HttpRequest, obj: Order) -> HttpResponse:
+        if getattr(request, "_hub_nothing_changed", False):
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def save_related(self, request: HttpRequest, form: OrderAdminForm, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        request._hub_nothing_changed = getattr(form, "hub_note", "") == "unchanged"  # noqa: SLF001
 
     def get_actions(self, request: HttpRequest) -> dict:
         actions = super().get_actions(request)
@@ -188,93 +302,54 @@ class OrderAdmin(admin.ModelAdmin):
 
     @staticmethod
     def _status_action(mapping: StatusMapping):  # noqa: ANN205
-        def action(modeladmin: OrderAdmin, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-            changed = refused = 0
-            for order_id in queryset.values_list("pk", flat=True):
-                try:
-                    if order_change_status(order_id=order_id, to_status=mapping, source=StatusChange.Source.ADMIN,
-                                           user=request.user, reason=str(_("Bulk change in the admin"))):
-                        changed += 1
-                except ConflictError:
-                    refused += 1
-            modeladmin.message_user(request, _("%(n)d orders moved to %(s)s.") % {"n": changed, "s": mapping.name})
-            if refused:
-                modeladmin.message_user(
-                    request, _("%(n)d orders are in a final status and were left alone.") % {"n": refused},
-                    messages.WARNING)
+        def action(modeladmin: OrderAdmin, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse | None:
+            form = BulkStatusForm(request.POST if "confirm" in request.POST else None)
+            if not form.is_valid():
+                return modeladmin.bulk_status_confirm(request, queryset, mapping=mapping, form=form)
+            modeladmin.bulk_status_apply(request, queryset, mapping=mapping, reason=form.cleaned_data["reason"])
+            return None
 
         return action
 
+    def bulk_status_confirm(self, request: HttpRequest, queryset: QuerySet[Order], *, mapping: StatusMapping,
+                            form: BulkStatusForm) -> TemplateResponse:
+        """The page between choosing the action and doing it: which orders, the new status, and why."""
+        count = queryset.count()
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "title": gettext("Are you sure?"),
+            "mapping": mapping, "form": form, "count": count, "orders": queryset.select_related("status")[:BULK_SHOWN],
+            "more": max(count - BULK_SHOWN, 0), "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "action": request.POST.get("action", ""), "select_across": request.POST.get("select_across", "0"),
+            "query_string": request.GET.urlencode(),
+        }
+        return TemplateResponse(request, "admin/orders/order/bulk_status.html", context)
 
-@admin.register(StatusMapping)
-class StatusMappingAdmin(admin.ModelAdmin):
-    change_list_template = "admin/orders/statusmapping/change_list.html"
-
-    list_display = ["shop_status_id", "name", "code", "choco_summary", "imshop_summary", "shop_enabled",
-                    "is_final", "is_cancellation_target", "needs_setup"]
-    list_display_links = ["shop_status_id", "name"]
-    list_filter = ["needs_setup", "choco_enabled", "imshop_enabled"]
-    readonly_fields = ["preview"]
-    fieldsets = [
-        (None, {"fields": ["shop_status_id", "code", "name", "is_final", "is_cancellation_target", "needs_setup"]}),
-        ("Choco / Rahmet", {"fields": [
-            "choco_enabled", "choco_external_status", "choco_title_active_order_card", "choco_title_call_to_action",
-            "choco_subtitle_active_order_card", "choco_deeplink_card", "choco_deeplink_call_to_action",
-            ("choco_need_timer", "choco_countdown_timer"), "choco_expires_in_minutes"]}),
-        ("Imshop", {"fields": ["imshop_enabled", "imshop_code", "imshop_message", "imshop_tracking_url"]}),
-        (_("Shop"), {"fields": ["shop_enabled"]}),
-        (_("What the buyer sees"), {"fields": ["preview"]}),
-    ]
-
-    def get_urls(self) -> list:
-        extra = [path("import-shop-statuses/", self.admin_site.admin_view(self.import_shop_statuses),
-                      name="orders_statusmapping_import")]
-        return extra + super().get_urls()
-
-    def import_shop_statuses(self, request: HttpRequest) -> HttpResponseRedirect:
-        """Read the shop's status list and add what is missing (POST only: it writes)."""
-        from integrations.exceptions import PartnerError
-        from integrations.services.horoshop_setup import shop_statuses_import
-
-        if request.method == "POST" and self.has_add_permission(request):
+    def bulk_status_apply(self, request: HttpRequest, queryset: QuerySet[Order], *, mapping: StatusMapping,
+                          reason: str) -> None:
+        changed = refused = same = 0
+        for order in queryset.select_related("status"):
             try:
-                created, known = shop_statuses_import()
-            except (ApplicationError, PartnerError) as exc:
-                self.message_user(request, exc.message, messages.ERROR)
+                done = order_change_status(order_id=order.pk, to_status=mapping, source=StatusChange.Source.ADMIN,
+                                           user=request.user, reason=reason)
+            except ConflictError:
+                refused += 1
+                continue
+            if done:
+                changed += 1
+                self.log_change(request, order, gettext("Status: %(old)s → %(new)s (bulk). Reason: %(reason)s")
+                                % {"old": status_name(order.status), "new": mapping.name, "reason": reason})
             else:
-                self.message_user(request, _("%(c)d new statuses added, %(k)d already mapped.")
-                                  % {"c": created, "k": known})
-        return HttpResponseRedirect(reverse("admin:orders_statusmapping_changelist"))
-
-    @admin.display(description="Choco")
-    def choco_summary(self, obj: StatusMapping) -> str:
-        if not obj.choco_enabled:
-            return "—"
-        return f"{obj.choco_external_status}: {obj.choco_title_active_order_card}"
-
-    @admin.display(description="Imshop")
-    def imshop_summary(self, obj: StatusMapping) -> str:
-        if not obj.imshop_enabled:
-            return "—"
-        return f"{obj.imshop_code}: {obj.imshop_message}"
-
-    @admin.display(description=_("preview"))
-    def preview(self, obj: StatusMapping) -> str:
-        if not obj.pk:
-            return _("Save to see the preview.")
-        subtitle = obj.choco_subtitle_active_order_card if not obj.choco_need_timer else ""
-        return format_html(
-            "<div style='display:flex;gap:2em;flex-wrap:wrap'>"
-            "<div style='border:1px solid #ccc;border-radius:12px;padding:12px;width:260px'>"
-            "<small>Choco · {ext}</small><h3 style='margin:.3em 0'>{card}</h3><div>{subtitle}</div>"
-            "<div>{timer}</div><button type='button' disabled>{cta}</button></div>"
-            "<div style='border:1px solid #ccc;border-radius:12px;padding:12px;width:260px'>"
-            "<small>Imshop · {code}</small><p><b>{message}</b></p><small>{tracking}</small></div></div>",
-            ext=obj.choco_external_status or "—", card=obj.choco_title_active_order_card or "—",
-            subtitle=subtitle, timer="⏱ " + gettext("timer") if obj.choco_need_timer else "",
-            cta=obj.choco_title_call_to_action or "—", code=obj.imshop_code or "—",
-            message=obj.imshop_message or "—", tracking=obj.imshop_tracking_url,
-        )
+                same += 1
+        self.message_user(request, ngettext("%(n)d order moved to %(s)s.", "%(n)d orders moved to %(s)s.", changed)
+                          % {"n": changed, "s": mapping.name})
+        if same:
+            self.message_user(request, ngettext("%(n)d order was already %(s)s.", "%(n)d orders were already %(s)s.",
+                                                same) % {"n": same, "s": mapping.name}, messages.INFO)
+        if refused:
+            self.message_user(request, ngettext(
+                "%(n)d order is in a final status and was left alone; change it in Horoshop if it must move.",
+                "%(n)d orders are in a final status and were left alone; change them in Horoshop if they must move.",
+                refused) % {"n": refused}, messages.WARNING)
 
 
 @admin.register(StatusChange)

@@ -200,6 +200,10 @@ class Order(TimestampedModel):
     out_of_step = models.BooleanField(_("out of step with the shop"), default=False, db_index=True)
     out_of_step_note = models.TextField(_("why out of step"), blank=True)
 
+    # Folded copies of name + e-mail and the phone's digits, for the admin's search (orders.services.search).
+    search_text = models.CharField(max_length=520, blank=True, default="", editable=False, db_index=True)
+    search_phone = models.CharField(max_length=64, blank=True, default="", editable=False, db_index=True)
+
     raw_payload = models.JSONField(_("payload from the shop"), default=dict)
     payload_hash = models.CharField(max_length=64, blank=True, editable=False)
 
@@ -267,4 +271,5 @@ class StatusChange(models.Model):
         verbose_name_plural = _("status history")
 
     def __str__(self) -> str:
-        return f"{self.order} {self.from_status_id}→{self.to_status_id}"
+        old = self.from_status.name if self.from_status_id else "—"
+        return f"{self.order}: {old} → {self.to_status.name}"

@@ -88,7 +88,7 @@ def test_growth_measured_every_size(results):
     assert [s["target"] for s in growth["sizes"] if "admin_list_p50_ms" in s] == [50, 100]
     for size in growth["sizes"]:
         if "queries" in size:
-            assert set(size["queries"]) == {"admin_list", "admin_order", "api_order"}
+            assert set(size["queries"]) == {"admin_list", "admin_search", "admin_order", "api_order"}
             assert all(count > 0 for count in size["queries"].values())
 
 

@@ -37,8 +37,8 @@ def test_admin_index_dashboard_is_in_russian(admin_client, default_mappings):
     # then
     page = response.content.decode()
     assert response.status_code == 200
-    for text in ("Сводка за сегодня", "Заказов сегодня", "Заказы, расходящиеся с магазином",
-                 "Статусы, требующие настройки", "Последний успешный опрос магазина", "Магазин (Horoshop)",
+    for text in ("Сводка за сегодня", "Заказов сегодня", "Требует внимания", "Сейчас ничего не требует вашего участия.",
+                 "Последний успешный опрос магазина", "Магазин (Horoshop)",
                  "Ожидают", "Соответствия статусов", "Партнёры"):
         assert text in page
     assert "Today at a glance" not in page
@@ -134,7 +134,7 @@ def test_admin_login_lockout_is_in_russian(client, settings, django_user_model):
 
 
 def read_po(path: Path) -> list[dict]:
-    """The entries of a .po file: msgid, msgstr and flags (no plural forms are used here)."""
+    """The entries of a .po file: msgid, msgstr, plural forms (msgid_plural, msgstr[n]) and flags."""
     entries, current, field = [], None, None
     for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         if not line.strip():
@@ -142,14 +142,20 @@ def read_po(path: Path) -> list[dict]:
                 entries.append(current)
             current, field = None, None
             continue
-        current = current or {"msgid": "", "msgstr": "", "flags": set()}
+        current = current or {"msgid": "", "msgstr": "", "msgid_plural": "", "plural": {}, "flags": set()}
         if line.startswith("#,"):
             current["flags"] |= {flag.strip() for flag in line[2:].split(",")}
         elif line.startswith("#"):
             continue
-        elif line.startswith(("msgid ", "msgstr ")):
+        elif line.startswith(("msgid ", "msgstr ", "msgid_plural ")):
             field, literal = line.split(" ", 1)
             current[field] += ast.literal_eval(literal)
+        elif line.startswith("msgstr["):
+            head, literal = line.split(" ", 1)
+            field = int(head[len("msgstr["):-1])
+            current["plural"][field] = ast.literal_eval(literal)
+        elif line.startswith('"') and isinstance(field, int):
+            current["plural"][field] += ast.literal_eval(line)
         elif line.startswith('"'):
             current[field] += ast.literal_eval(line)
         else:
@@ -170,7 +176,15 @@ def test_russian_catalogue_is_complete_and_compiled():
     assert "fuzzy" not in header["flags"]
     assert len(messages) > 150
     for entry in messages:
-        assert entry["msgstr"], f"untranslated: {entry['msgid']!r}"
         assert "fuzzy" not in entry["flags"], f"fuzzy: {entry['msgid']!r}"
+        if entry["plural"]:
+            # Russian has four forms; each names the same values as the English plural.
+            assert len(entry["plural"]) == 4, f"plural forms: {entry['msgid']!r}"
+            for n, form in sorted(entry["plural"].items()):
+                assert form, f"untranslated form {n}: {entry['msgid']!r}"
+                assert sorted(set(PLACEHOLDER.findall(form))) == sorted(set(PLACEHOLDER.findall(entry["msgid_plural"])))
+            assert compiled.ngettext(entry["msgid"], entry["msgid_plural"], 5) == entry["plural"][2]
+            continue
+        assert entry["msgstr"], f"untranslated: {entry['msgid']!r}"
         assert sorted(PLACEHOLDER.findall(entry["msgstr"])) == sorted(PLACEHOLDER.findall(entry["msgid"]))
         assert compiled.gettext(entry["msgid"]) == entry["msgstr"], f"not compiled: {entry['msgid']!r}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.contrib import admin
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from integrations.sandbox.bodies import form_parse
@@ -18,6 +20,35 @@ from integrations.sandbox.services import sandbox_switch_set
 from orders.admin import pretty_json
 
 PRE = "<pre style='white-space:pre-wrap;max-width:60em'>{}</pre>"
+
+# The sandbox's verdicts are stored as "<field>: <problem>" in English; the field is the partner's
+# own name and stays, the problem is shown in the admin's language.
+VERDICTS = [
+    (re.compile(r"^required$"), gettext_noop("required")),
+    (re.compile(r"^must be a string$"), gettext_noop("must be a string")),
+    (re.compile(r"^must be an integer$"), gettext_noop("must be an integer")),
+    (re.compile(r"^must be an http\(s\) URL$"), gettext_noop("must be an http(s) URL")),
+    (re.compile(r"^unknown field$"), gettext_noop("unknown field")),
+    (re.compile(r"^longer than (?P<n>\d+) characters$"), gettext_noop("longer than %(n)s characters")),
+    (re.compile(r"^must be a boolean \(1/0 in a form, true/false in JSON\), not (?P<value>.*)$"),
+     gettext_noop("must be a boolean (1/0 in a form, true/false in JSON), not %(value)s")),
+    (re.compile(r"^must be a date-time like (?P<example>.*)$"), gettext_noop("must be a date-time like %(example)s")),
+    (re.compile(r"^must be an object(?P<rest>.*)$"), gettext_noop("must be an object%(rest)s")),
+    (re.compile(r"^unknown status (?P<value>.*)$"), gettext_noop("unknown status %(value)s")),
+    (re.compile(r"^no (?P<kind>\w+) link$"), gettext_noop("no %(kind)s link")),
+]
+
+
+def verdict(problem: str) -> str:
+    """One sandbox problem with its wording translated (the field name is kept as the partner spells it)."""
+    field, sep, text = problem.partition(": ")
+    if not sep:
+        return problem
+    for pattern, wording in VERDICTS:
+        if match := pattern.match(text):
+            text = gettext(wording) % match.groupdict() if match.groupdict() else gettext(wording)
+            return f"{field}: {text}"
+    return problem
 
 
 def pretty_body(text: str) -> str:
@@ -65,13 +96,13 @@ class SandboxRequestAdmin(ReadOnlyAdmin):
         if not obj.problems:
             return ""
         more = len(obj.problems) - 1
-        return f"{obj.problems[0]} (+{more})" if more else obj.problems[0]
+        return f"{verdict(obj.problems[0])} (+{more})" if more else verdict(obj.problems[0])
 
     @admin.display(description=_("problems"))
     def problems_display(self, obj: SandboxRequest) -> str:
         if not obj.problems:
             return _("none: the partner would accept this request")
-        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((p,) for p in obj.problems)))
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((verdict(p),) for p in obj.problems)))
 
     @admin.display(description=_("headers"))
     def headers_display(self, obj: SandboxRequest) -> str:

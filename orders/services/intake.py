@@ -12,6 +12,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from orders.models import Order, OrderItem, StatusChange, StatusMapping
+from orders.services.search import order_search_values
 from orders.services.status import order_change_status
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,8 @@ def order_upsert_from_shop(
     shop_order_id = str(data["order_id"])
     fingerprint = payload_fingerprint(raw)
     values = _defaults(data)
+    values |= order_search_values(name=values.get("delivery_name", ""), email=values.get("delivery_email", ""),
+                                  phone=values.get("delivery_phone", ""))
     links = {k: data[k] for k in ("choco_user_id", "imshop_uuid") if data.get(k) not in (None, "")}
     # No savepoint of its own: any error here ends the caller's transaction too.
     with transaction.atomic(savepoint=False):

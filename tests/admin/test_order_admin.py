@@ -1,8 +1,9 @@
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from integrations.models import Delivery
-from orders.models import Order, StatusMapping
+from orders.models import Order, StatusChange, StatusMapping
 from tests.conftest import change_form_data
 
 pytestmark = pytest.mark.django_db
@@ -90,19 +91,50 @@ def test_final_status_cannot_be_left_from_the_admin(admin_client, make_order, ma
     assert Order.objects.get(pk=order.pk).status.code == "delivered"
 
 
-def test_bulk_status_action(admin_client, make_order, mapping):
+def test_bulk_status_change_asks_for_a_reason_and_confirmation_first(admin_client, make_order, mapping):
+    # given
+    orders = [make_order(), make_order()]
+    target = mapping("shipping")
+    # when
+    response = admin_client.post(reverse("admin:orders_order_changelist"), {
+        "action": f"set_status_{target.pk}", "_selected_action": [o.pk for o in orders], "index": "0"})
+    # then: a confirmation page, and nothing moved yet
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "2 orders will be moved to <b>Доставляется</b>" in page
+    assert 'name="reason"' in page
+    assert {o.status.code for o in Order.objects.filter(pk__in=[o.pk for o in orders])} == {"new"}
+
+
+def test_bulk_status_change_with_a_reason(admin_client, make_order, mapping):
     # given
     orders = [make_order(), make_order(), make_order(stat_status=3)]
     target = mapping("shipping")
     # when
     response = admin_client.post(reverse("admin:orders_order_changelist"), {
-        "action": f"set_status_{target.pk}", "_selected_action": [o.pk for o in orders]}, follow=True)
+        "action": f"set_status_{target.pk}", "_selected_action": [o.pk for o in orders], "index": "0",
+        "confirm": "yes", "reason": "Передано курьеру"}, follow=True)
     # then
     assert [o.status.code for o in Order.objects.filter(pk__in=[o.pk for o in orders]).order_by("pk")] == [
         "shipping", "shipping", "delivered"]
+    assert StatusChange.objects.filter(to_status=target).first().reason == "Передано курьеру"
     messages = [str(m) for m in response.context["messages"]]
     assert "2 orders moved to Доставляется." in messages
-    assert "1 orders are in a final status and were left alone." in messages
+    assert ("1 order is in a final status and was left alone; change it in Horoshop if it must move."
+            in messages)
+    entry = LogEntry.objects.filter(object_id=str(orders[0].pk)).get()
+    assert "Передано курьеру" in entry.get_change_message()
+
+
+def test_bulk_message_for_one_order_is_singular(admin_client, make_order, mapping):
+    # given
+    order = make_order()
+    # when
+    response = admin_client.post(reverse("admin:orders_order_changelist"), {
+        "action": f"set_status_{mapping('shipping').pk}", "_selected_action": [order.pk], "index": "0",
+        "confirm": "yes", "reason": "r"}, follow=True)
+    # then
+    assert "1 order moved to Доставляется." in [str(m) for m in response.context["messages"]]
 
 
 def test_mapping_with_a_too_long_title_is_refused_in_the_admin(admin_client, mapping):
@@ -139,7 +171,7 @@ def test_admin_index_shows_the_dashboard(admin_client, make_order, partners):
     page = response.content.decode()
     assert response.status_code == 200
     assert "Today at a glance" in page
-    assert 'state__exact=failed" style="color:#b3261e;font-weight:bold">1</a>' in page
+    assert 'state__exact=failed" class="hub-alarm-figure">1</a>' in page
     assert "HTTP 500: down" in page
 
 
@@ -149,5 +181,5 @@ def test_order_page_shows_each_channels_latest_delivery(admin_client, make_order
     # when
     page = admin_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
     # then
-    assert "Choco: pending" in page
-    assert "Imshop: pending" in page
+    assert "Choco</span> <a" in page
+    assert page.count("queued, being sent") == 2

@@ -105,4 +105,4 @@ def test_the_admin_button_reads_the_shop_statuses(admin_client, partners, defaul
     response = admin_client.post(reverse("admin:orders_statusmapping_import"), follow=True)
     # then
     assert StatusMapping.objects.filter(shop_status_id=12, name="Обмен").exists()
-    assert "1 new statuses added, 0 already mapped." in [str(m) for m in response.context["messages"]]
+    assert "1 new status added, 0 already mapped." in [str(m) for m in response.context["messages"]]
