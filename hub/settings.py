@@ -258,8 +258,18 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# A broker that accepts connections and never answers must not hold a webhook: every connect and
+# read on Redis is bounded (publish retries once), and a process that failed to publish leaves new
+# work to the sweeper for BROKER_BACKOFF_SECONDS instead of waiting again.
+BROKER_SOCKET_TIMEOUT = env.float("BROKER_SOCKET_TIMEOUT", default=0.4)
+BROKER_BACKOFF_SECONDS = env.float("BROKER_BACKOFF_SECONDS", default=5)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": BROKER_SOCKET_TIMEOUT,
+    "socket_connect_timeout": BROKER_SOCKET_TIMEOUT,
+    "retry_on_timeout": False,
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),
         "store_processed": False,

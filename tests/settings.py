@@ -25,7 +25,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
     # Keep the suite's queue apart from a `make run` on the same clone.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS = {  # noqa: F405
+        **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
         "data_folder_in": str(VAR_DIR / f"test-broker-{TEST_RUN_ID}"),  # noqa: F405
         "data_folder_out": str(VAR_DIR / f"test-broker-{TEST_RUN_ID}"),  # noqa: F405
         "store_processed": False,
