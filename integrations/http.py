@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Iterable, Mapping
 from email.utils import parsedate_to_datetime
@@ -14,6 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 from requests.adapters import HTTPAdapter
 
+from hub.redaction import MASK, mask_text, mask_url
 from integrations.exceptions import (
     Exchange,
     PartnerNotConfiguredError,
@@ -22,11 +22,7 @@ from integrations.exceptions import (
     PartnerTransientError,
 )
 
-MASK = "***"
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "proxy-authorization"})
-SECRET_FIELD = re.compile(
-    r'(?P<k>"?(?:token|key|password|client_secret|secret)"?\s*[:=]\s*"?)(?P<v>[^"&,}\s]+)', re.IGNORECASE
-)
 _session: requests.Session | None = None
 
 
@@ -44,14 +40,6 @@ def session_get() -> requests.Session:
 
 def timeouts() -> tuple[float, float]:
     return (settings.PARTNER_CONNECT_TIMEOUT, settings.PARTNER_READ_TIMEOUT)
-
-
-def mask_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """`text` with every known secret and every token/key/password value replaced by ***."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, MASK)
-    return SECRET_FIELD.sub(lambda m: m.group("k") + MASK, text)
 
 
 def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -90,14 +78,14 @@ def send(
     secrets = tuple(secrets)
     if not url.lower().startswith("https://") and not settings.PARTNER_ALLOW_HTTP:
         # Partner credentials must not cross the network in clear text.
-        raise PartnerNotConfiguredError(f"Refusing a plain-HTTP partner URL ({mask_text(url, secrets)}): use https://.")
+        raise PartnerNotConfiguredError(f"Refusing a plain-HTTP partner URL ({mask_url(url, secrets)}): use https://.")
     headers = dict(headers or {})
     if form_body is not None:
         headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
     request_body = form_body if form_body is not None else _body_text(json_body)
     record = {
         "method": method,
-        "url": mask_text(url, secrets),
+        "url": mask_url(url, secrets),
         "request_headers": mask_headers(headers),
         "request_body": truncate(mask_text(request_body, secrets)),
     }
