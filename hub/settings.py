@@ -146,6 +146,8 @@ REST_FRAMEWORK = {
             "shop_webhook": env.str("THROTTLE_SHOP_WEBHOOK", default="6000/min"),
             "imshop_callback": env.str("THROTTLE_IMSHOP_CALLBACK", default="600/min"),
             "status_api": env.str("THROTTLE_STATUS_API", default="6000/min"),
+            # Failed authentications per address; over it, requests are refused before they are read.
+            "unauthenticated": env.str("THROTTLE_UNAUTHENTICATED", default="30/min"),
         }.items()
     },
     # Proxies in front of the hub whose X-Forwarded-For may be trusted; 0 means use the peer address.

@@ -16,7 +16,7 @@ os.environ.setdefault("DELIVERY_RETRY_JITTER", "0")
 os.environ.setdefault("HUB_SANDBOX", "true")
 os.environ.setdefault("PARTNER_ALLOW_HTTP", "true")  # the partner stand-ins listen on loopback HTTP
 
-for scope in ("SHOP_WEBHOOK", "IMSHOP_CALLBACK", "STATUS_API"):
+for scope in ("SHOP_WEBHOOK", "IMSHOP_CALLBACK", "STATUS_API", "UNAUTHENTICATED"):
     os.environ.setdefault(f"THROTTLE_{scope}", "off")  # tests of throttling turn it on themselves
 
 from hub.settings import *  # noqa: E402, F403

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 from django.urls import reverse
+from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
 from integrations.exceptions import PartnerNotConfiguredError
@@ -123,3 +124,41 @@ def test_secrets_do_not_reach_the_logs(caplog, settings):
     # then
     assert "topsecret-segment" not in caplog.text
     assert "***" in caplog.text
+
+
+@pytest.mark.django_db
+def test_unauthenticated_megabytes_are_not_kept(api_client):
+    # given: 30 POSTs of 1 MiB each with no token
+    from integrations.models import InboundEvent
+
+    body = b'{"junk": "' + b"x" * (1024 * 1024 - 12) + b'"}'
+    # when
+    codes = {api_client.post(webhook_url(token=None), data=body, content_type="application/json").status_code
+             for _ in range(30)}
+    # then: refused, and what was kept of them is headers and a few KiB each
+    assert codes <= {401, 429}
+    kept = sum(len(e.body) + len(json.dumps(e.headers)) + len(e.path) for e in InboundEvent.objects.all())
+    print(f"30 unauthenticated 1 MiB POSTs kept {kept} bytes")
+    assert kept < 1_000_000
+    assert InboundEvent.objects.exists()
+    assert all(len(e.body) <= 4096 and e.body_size >= 1024 * 1024 for e in InboundEvent.objects.all())
+
+
+@pytest.mark.django_db
+def test_unauthenticated_callers_are_throttled_per_address(api_client, settings, shop_payload, default_mappings):
+    # given
+    from integrations.models import InboundEvent
+
+    monkey_rates = {**ScopedRateThrottle.THROTTLE_RATES, "unauthenticated": "5/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": monkey_rates}
+    # when
+    codes = [api_client.put(webhook_url(token="wrong"), data="{}", content_type="application/json").status_code
+             for _ in range(15)]
+    other = APIClient(REMOTE_ADDR="10.0.0.2").put(webhook_url(token="wrong"), data="{}",
+                                                  content_type="application/json")
+    good = api_client.put(webhook_url(), data=json.dumps(shop_payload), content_type="application/json")
+    # then
+    assert codes == [403] * 5 + [429] * 10
+    assert other.status_code == 403  # another address has its own count
+    assert good.status_code == 200  # the right token is never held back by others' failures
+    assert InboundEvent.objects.filter(response_status=403).count() == 6  # throttled ones are not stored
