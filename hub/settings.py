@@ -253,7 +253,7 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default="hub@localhost")
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 
-# METRICS: /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; without a token, loopback only.
+# METRICS: /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; without a token, refused (loopback only under DEBUG).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # CELERY ---------------------------------------------------------------------------------------
