@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -24,6 +26,30 @@ from integrations.exceptions import (
 
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "proxy-authorization"})
 _session: requests.Session | None = None
+# The delivery being sent, for the id partners use to drop duplicates (see delivery_headers).
+_delivery_id: ContextVar[int | None] = ContextVar("delivery_id", default=None)
+
+
+@contextmanager
+def delivery_bound(delivery_id: int) -> Iterator[None]:
+    """Status calls inside the block carry this delivery's id (the same on every retry)."""
+    token = _delivery_id.set(delivery_id)
+    try:
+        yield
+    finally:
+        _delivery_id.reset(token)
+
+
+def delivery_headers() -> dict[str, str]:
+    """`Idempotency-Key` and `X-Hub-Delivery-Id` for the delivery being sent, or {} outside one.
+
+    Delivery is at least once: a partner that sees a key again may drop the request. Only status
+    calls carry them, never token requests (a gateway might replay a cached, expired token).
+    """
+    delivery_id = _delivery_id.get()
+    if delivery_id is None:
+        return {}
+    return {"Idempotency-Key": f"hub-delivery-{delivery_id}", "X-Hub-Delivery-Id": str(delivery_id)}
 
 
 def session_get() -> requests.Session:

@@ -22,7 +22,7 @@ class ImshopClient:
 
     def send_status(self, payload: dict[str, Any]) -> Exchange:
         """POST `payload` (see payloads.build_status_payload); the Exchange when Imshop answers `success: true`."""
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        headers = {"Content-Type": "application/json", "Accept": "application/json", **http.delivery_headers()}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
         response, exchange = http.send("POST", self._url, json_body=payload, headers=headers, secrets=self._secrets)
