@@ -24,7 +24,7 @@ from tests.conftest import webhook_url
 
 pytestmark = pytest.mark.django_db(transaction=True)  # after-commit publishing runs as in production
 
-HUNG_PORT = 8151
+HUNG_PORT = 0  # any free port: parallel test runs must not collide
 
 
 @contextmanager
@@ -48,7 +48,7 @@ def hung_tcp_server(port: int = HUNG_PORT) -> Iterator[str]:
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     try:
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
     finally:
         stop.set()
         thread.join(timeout=2)
