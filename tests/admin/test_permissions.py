@@ -80,7 +80,9 @@ def test_every_admin_action_is_refused_to_a_viewer(world):
     # when
     for url, name in actions:
         ids = _ids_for(url)
-        response = viewer.post(reverse(url), {"action": name, "_selected_action": ids, "post": "yes"})
+        # as a confirmed submission ("post" for Django's delete, "confirm" and a reason for status changes)
+        response = viewer.post(reverse(url), {"action": name, "_selected_action": ids, "index": "0", "post": "yes",
+                                              "confirm": "yes", "reason": "viewer tries"})
         # then: refused (no such action offered) or forbidden, never carried out
         assert response.status_code in (200, 302, 403), (url, name, response.status_code)
     assert database_snapshot() == before
@@ -144,7 +146,8 @@ def test_a_manager_changes_statuses_in_bulk(world, mapping):
     target = mapping("processing")
     # when
     manager.post(reverse("admin:orders_order_changelist"),
-                 {"action": f"set_status_{target.pk}", "_selected_action": [world.order_id]})
+                 {"action": f"set_status_{target.pk}", "_selected_action": [world.order_id], "index": "0",
+                  "confirm": "yes", "reason": "Bulk"})
     # then
     world.order.refresh_from_db()
     assert world.order.status_id == target.pk
