@@ -10,6 +10,9 @@ from hub.settings import CELERY_BROKER_URL, VAR_DIR, env
 # The production URLs plus /bench/ceiling/ (bench/ceiling.py); nothing else differs.
 ROOT_URLCONF = "bench.ceiling"
 
+# The benchmarks talk plain HTTP on loopback: no redirect to HTTPS.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+
 BENCH_NAME = env.str("BENCH_NAME", default="bench")
 BENCH_BROKER_DIR = VAR_DIR / f"{BENCH_NAME}-broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):

@@ -1,40 +1,28 @@
-"""The admin login, with failed attempts limited per user name and per address."""
+"""Admin login protection, by django-axes: failed logins are counted in the database (so every
+process sees the same count) per user name *and* address together, so one person's guesses never
+lock out another. These callables let the hub's own settings drive it."""
 
 from __future__ import annotations
 
-import logging
+from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
-from django.contrib.admin.forms import AdminAuthenticationForm
-from django.core.cache import cache
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
-
-logger = logging.getLogger(__name__)
+from django.http import HttpRequest, HttpResponse
+from django.utils.html import escape
+from django.utils.translation import gettext as _
 
 
-class RateLimitedAuthenticationForm(AdminAuthenticationForm):
-    """After ADMIN_LOGIN_MAX_FAILURES failures for a user name or an address, refuse every try for
-    ADMIN_LOGIN_LOCKOUT_SECONDS, even with the right password (so guessing cannot go on)."""
+def login_failure_limit(request: HttpRequest, credentials: Any = None) -> int:
+    return settings.ADMIN_LOGIN_MAX_FAILURES
 
-    def _keys(self) -> list[str]:
-        username = (self.data.get("username") or "").strip().lower()[:150]
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        return [f"admin-login:user:{username}", f"admin-login:addr:{address}"]
 
-    def clean(self) -> dict:
-        keys = self._keys()
-        if any((cache.get(key) or 0) >= settings.ADMIN_LOGIN_MAX_FAILURES for key in keys):
-            minutes = max(1, settings.ADMIN_LOGIN_LOCKOUT_SECONDS // 60)
-            raise ValidationError(
-                _("Too many failed logins. Try again in %(minutes)d minutes.") % {"minutes": minutes},
-                code="locked",
-            )
-        try:
-            return super().clean()
-        except ValidationError:
-            for key in keys:
-                cache.add(key, 0, timeout=settings.ADMIN_LOGIN_LOCKOUT_SECONDS)
-                cache.incr(key)
-            logger.warning("Failed admin login for %r", keys[0].rsplit(":", 1)[-1])
-            raise
+def login_cool_off(request: HttpRequest | None = None) -> timedelta:
+    return timedelta(seconds=settings.ADMIN_LOGIN_LOCKOUT_SECONDS)
+
+
+def login_locked_response(request: HttpRequest, original_response: Any = None, credentials: Any = None) -> HttpResponse:
+    """429 with the reason, in the admin's language; even the right password is refused meanwhile."""
+    minutes = max(1, settings.ADMIN_LOGIN_LOCKOUT_SECONDS // 60)
+    message = _("Too many failed logins. Try again in %(minutes)d minutes.") % {"minutes": minutes}
+    return HttpResponse(f"<!doctype html><title>{escape(message)}</title><p>{escape(message)}</p>", status=429)

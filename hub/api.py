@@ -9,11 +9,13 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
@@ -163,3 +165,40 @@ class HubApiTokenAuthentication(SettingTokenAuthentication):
     setting_name = "HUB_API_TOKEN"
     caller = "api"
 
+
+
+def client_address(request: HttpRequest | Request) -> str:
+    """The caller's address: REMOTE_ADDR, or the entry NUM_PROXIES from the right of X-Forwarded-For."""
+    return BaseThrottle().get_ident(request) or ""
+
+
+class FailedAuthThrottle(SimpleRateThrottle):
+    """Failed authentications per client address, limited by THROTTLE_UNAUTHENTICATED.
+
+    Only failures count, so a caller with the right token is never held back by others' guesses.
+    An address over the limit is refused before its request is read, parsed or stored.
+    """
+
+    scope = "unauthenticated"
+
+    def get_rate(self) -> str | None:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # read now: tests change it
+
+    def get_cache_key(self, request: Request, view: Any) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
+
+    def blocked_for(self, request: Request) -> float | None:
+        """Seconds until the address may try again, or None when it may try now."""
+        if self.rate is None:
+            return None
+        self.key = self.get_cache_key(request, None)
+        self.now = self.timer()
+        self.history = [t for t in self.cache.get(self.key, []) if t > self.now - self.duration]
+        return self.wait() if len(self.history) >= self.num_requests else None
+
+    def failure_record(self, request: Request) -> None:
+        if self.rate is None:
+            return
+        if self.blocked_for(request) is None:
+            self.history.insert(0, self.now)
+            self.cache.set(self.key, self.history, self.duration)

@@ -23,10 +23,18 @@ def database_ok() -> bool:
         return False
 
 
+# The load balancer gives up after a few seconds: each check must answer well within that, even
+# when the broker accepts the connection and then says nothing.
+BROKER_CHECK_TIMEOUT = 0.75
+
+
 def broker_ok() -> bool:
+    timeout = min(settings.BROKER_SOCKET_TIMEOUT, BROKER_CHECK_TIMEOUT) or BROKER_CHECK_TIMEOUT
+    options = {"socket_timeout": timeout, "socket_connect_timeout": timeout, "retry_on_timeout": False}
     try:
-        with celery_app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+        with celery_app.connection_for_write(url=settings.CELERY_BROKER_URL, connect_timeout=timeout,
+                                             transport_options=options) as conn:
+            conn.ensure_connection(max_retries=0, timeout=timeout)
             conn.default_channel  # noqa: B018 - opening a channel proves the broker answers
         return True
     except Exception as exc:  # noqa: BLE001 - any transport error means "down"

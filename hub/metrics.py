@@ -52,6 +52,8 @@ def _allowed(request: HttpRequest) -> bool:
     if settings.METRICS_TOKEN:
         header = request.headers.get("Authorization", "")
         return header.startswith("Bearer ") and secret_matches(header[7:], settings.METRICS_TOKEN)
+    if not settings.DEBUG:
+        return False  # a reverse proxy on the same host would make every caller look like loopback
     try:
         return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
     except ValueError:

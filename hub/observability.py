@@ -1,4 +1,4 @@
-"""What an operator needs at night: a request id in every log line, and JSON logs."""
+"""What an operator needs at night: a request id in every log line, JSON logs, and no secret in any of them."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from django.http import HttpRequest, HttpResponse
+
+from hub.redaction import configured_secrets, mask_text
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
@@ -57,10 +59,32 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request id, and any `extra` fields."""
+def _loggable(value: object) -> object:
+    # Django's request records carry the request, whose repr holds the query string (?token=...).
+    if isinstance(value, HttpRequest):
+        return f"{value.method} {value.path}"
+    return value
+
+
+class PlainFormatter(logging.Formatter):
+    """Readable lines, with every configured secret and secret-named value masked."""
 
     def format(self, record: logging.LogRecord) -> str:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id_get()
+        return mask_text(super().format(record), configured_secrets())
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id, and any `extra` fields.
+
+    Every configured secret and every secret-named value is masked in the finished line.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_text(self._format(record), configured_secrets())
+
+    def _format(self, record: logging.LogRecord) -> str:
         entry = {
             "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
@@ -68,7 +92,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", request_id_get()),
         }
-        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        entry.update({k: _loggable(v) for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)

@@ -32,6 +32,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
+    "axes",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "orders",
     "integrations",
     "integrations.sandbox",
+    "hub.apps.HubConfig",
 ]
 
 MIDDLEWARE = [
@@ -58,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -108,9 +111,19 @@ AUTH_PASSWORD_VALIDATORS = [
 # https://django-environ.readthedocs.io/en/latest/types.html#environ-env-cache-url
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
-# Admin login: this many failures per user name or address in the window locks the door for it.
+# Admin login (django-axes): this many failures for one user name from one address lock that pair
+# out for the lockout; counts are in the database, shared by every process.
 ADMIN_LOGIN_MAX_FAILURES = env.int("ADMIN_LOGIN_MAX_FAILURES", default=5)
 ADMIN_LOGIN_LOCKOUT_SECONDS = env.int("ADMIN_LOGIN_LOCKOUT_SECONDS", default=900)
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = "hub.admin_login.login_failure_limit"
+AXES_COOLOFF_TIME = "hub.admin_login.login_cool_off"
+AXES_LOCKOUT_CALLABLE = "hub.admin_login.login_locked_response"
+AXES_CLIENT_IP_CALLABLE = "hub.api.client_address"  # NUM_PROXIES-aware, like the API throttles
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 
 # I18N -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
@@ -146,6 +159,8 @@ REST_FRAMEWORK = {
             "shop_webhook": env.str("THROTTLE_SHOP_WEBHOOK", default="6000/min"),
             "imshop_callback": env.str("THROTTLE_IMSHOP_CALLBACK", default="600/min"),
             "status_api": env.str("THROTTLE_STATUS_API", default="6000/min"),
+            # Failed authentications per address; over it, requests are refused before they are read.
+            "unauthenticated": env.str("THROTTLE_UNAUTHENTICATED", default="30/min"),
         }.items()
     },
     # Proxies in front of the hub whose X-Forwarded-For may be trusted; 0 means use the peer address.
@@ -251,15 +266,25 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default="hub@localhost")
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 
-# METRICS: /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; without a token, loopback only.
+# METRICS: /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; without a token, refused (loopback only under DEBUG).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # CELERY ---------------------------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# A broker that accepts connections and never answers must not hold a webhook: every connect and
+# read on Redis is bounded (publish retries once), and a process that failed to publish leaves new
+# work to the sweeper for BROKER_BACKOFF_SECONDS instead of waiting again.
+BROKER_SOCKET_TIMEOUT = env.float("BROKER_SOCKET_TIMEOUT", default=0.4)
+BROKER_BACKOFF_SECONDS = env.float("BROKER_BACKOFF_SECONDS", default=5)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": BROKER_SOCKET_TIMEOUT,
+    "socket_connect_timeout": BROKER_SOCKET_TIMEOUT,
+    "retry_on_timeout": False,
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),
         "store_processed": False,
@@ -310,7 +335,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "hub.observability.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "plain": {"()": "hub.observability.PlainFormatter",
+                  "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "hub.observability.JsonFormatter"},
     },
     "handlers": {
@@ -320,13 +346,18 @@ LOGGING = {
 }
 
 # SECURITY -------------------------------------------------------------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Secure by default when DEBUG is off (as cookiecutter-django): HTTPS redirect and HSTS on unless
+# turned off. Behind a proxy that terminates TLS, set TLS_PROXY_HEADER=true: the proxy's
+# `X-Forwarded-Proto: https` is then trusted (the proxy must overwrite what clients send).
+if env.bool("TLS_PROXY_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# 60 s first; raise it (e.g. 31536000) once HTTPS is known to work everywhere.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 60)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 # The load balancer checks health over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True

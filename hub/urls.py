@@ -4,11 +4,9 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from hub.admin_login import RateLimitedAuthenticationForm
 from hub.health import healthz
 from hub.metrics import metrics
 
-admin.site.login_form = RateLimitedAuthenticationForm
 admin.site.site_header = admin.site.site_title = _("Order status hub")
 
 urlpatterns = [

@@ -63,6 +63,19 @@ class DeliveryAttemptInline(ReadOnlyInline):
     model = DeliveryAttempt
     fields = readonly_fields = ["number", "started_at", "duration_ms", "outcome", "response_status", "error_class",
                                 "error", "request_url", "request_body", "response_body"]
+    # The exchange with the partner (URL and bodies) only for holders of view_deliveryattempt.
+    EXCHANGE_FIELDS = ("request_url", "request_body", "response_body")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("integrations.view_delivery")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if request.user.has_perm("integrations.view_deliveryattempt"):
+            return list(self.fields)
+        return [name for name in self.fields if name not in self.EXCHANGE_FIELDS]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return self.get_fields(request, obj)
 
 
 @admin.register(Delivery)
@@ -101,7 +114,10 @@ class DeliveryAdmin(ExportMixin, ReadOnlyAdmin):
     def payload_display(self, obj: Delivery) -> str:
         return pretty_json(obj.payload)
 
-    @admin.action(description=_("Send again"))
+    def has_resend_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("integrations.add_delivery")  # a resend makes a new delivery
+
+    @admin.action(description=_("Send again"), permissions=["resend"])
     def resend(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         resent, skipped = deliveries_resend(delivery_ids=ids)
@@ -164,14 +180,14 @@ class ChannelSwitchAdmin(admin.ModelAdmin):
             self.resume(request, queryset)
         return HttpResponseRedirect(reverse("admin:integrations_channelswitch_change", args=[switch.pk]))
 
-    @admin.action(description=_("Pause: hold deliveries"))
+    @admin.action(description=_("Pause: hold deliveries"), permissions=["change"])
     def pause(self, request: HttpRequest, queryset: QuerySet[ChannelSwitch]) -> None:
         for switch in queryset:
             channel_set_paused(channel=switch.channel, paused=True, by=request.user.get_username())
             self.log_change(request, switch, gettext("Paused."))
         self.message_user(request, _("Paused. Deliveries wait until you resume."), messages.SUCCESS)
 
-    @admin.action(description=_("Resume: send what waited"))
+    @admin.action(description=_("Resume: send what waited"), permissions=["change"])
     def resume(self, request: HttpRequest, queryset: QuerySet[ChannelSwitch]) -> None:
         for switch in queryset:
             channel_set_paused(channel=switch.channel, paused=False, by=request.user.get_username())

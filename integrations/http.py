@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 from requests.adapters import HTTPAdapter
 
+from hub.redaction import MASK, mask_text, mask_url
 from integrations.exceptions import (
     Exchange,
     PartnerNotConfiguredError,
@@ -22,12 +24,32 @@ from integrations.exceptions import (
     PartnerTransientError,
 )
 
-MASK = "***"
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "proxy-authorization"})
-SECRET_FIELD = re.compile(
-    r'(?P<k>"?(?:token|key|password|client_secret|secret)"?\s*[:=]\s*"?)(?P<v>[^"&,}\s]+)', re.IGNORECASE
-)
 _session: requests.Session | None = None
+# The delivery being sent, for the id partners use to drop duplicates (see delivery_headers).
+_delivery_id: ContextVar[int | None] = ContextVar("delivery_id", default=None)
+
+
+@contextmanager
+def delivery_bound(delivery_id: int) -> Iterator[None]:
+    """Status calls inside the block carry this delivery's id (the same on every retry)."""
+    token = _delivery_id.set(delivery_id)
+    try:
+        yield
+    finally:
+        _delivery_id.reset(token)
+
+
+def delivery_headers() -> dict[str, str]:
+    """`Idempotency-Key` and `X-Hub-Delivery-Id` for the delivery being sent, or {} outside one.
+
+    Delivery is at least once: a partner that sees a key again may drop the request. Only status
+    calls carry them, never token requests (a gateway might replay a cached, expired token).
+    """
+    delivery_id = _delivery_id.get()
+    if delivery_id is None:
+        return {}
+    return {"Idempotency-Key": f"hub-delivery-{delivery_id}", "X-Hub-Delivery-Id": str(delivery_id)}
 
 
 def session_get() -> requests.Session:
@@ -44,14 +66,6 @@ def session_get() -> requests.Session:
 
 def timeouts() -> tuple[float, float]:
     return (settings.PARTNER_CONNECT_TIMEOUT, settings.PARTNER_READ_TIMEOUT)
-
-
-def mask_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """`text` with every known secret and every token/key/password value replaced by ***."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, MASK)
-    return SECRET_FIELD.sub(lambda m: m.group("k") + MASK, text)
 
 
 def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -90,14 +104,14 @@ def send(
     secrets = tuple(secrets)
     if not url.lower().startswith("https://") and not settings.PARTNER_ALLOW_HTTP:
         # Partner credentials must not cross the network in clear text.
-        raise PartnerNotConfiguredError(f"Refusing a plain-HTTP partner URL ({mask_text(url, secrets)}): use https://.")
+        raise PartnerNotConfiguredError(f"Refusing a plain-HTTP partner URL ({mask_url(url, secrets)}): use https://.")
     headers = dict(headers or {})
     if form_body is not None:
         headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
     request_body = form_body if form_body is not None else _body_text(json_body)
     record = {
         "method": method,
-        "url": mask_text(url, secrets),
+        "url": mask_url(url, secrets),
         "request_headers": mask_headers(headers),
         "request_body": truncate(mask_text(request_body, secrets)),
     }

@@ -15,8 +15,9 @@ os.environ.setdefault("HUB_API_TOKEN", "test-api-token")
 os.environ.setdefault("DELIVERY_RETRY_JITTER", "0")
 os.environ.setdefault("HUB_SANDBOX", "true")
 os.environ.setdefault("PARTNER_ALLOW_HTTP", "true")  # the partner stand-ins listen on loopback HTTP
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")  # tests talk plain HTTP to the hub (and its live servers)
 
-for scope in ("SHOP_WEBHOOK", "IMSHOP_CALLBACK", "STATUS_API"):
+for scope in ("SHOP_WEBHOOK", "IMSHOP_CALLBACK", "STATUS_API", "UNAUTHENTICATED"):
     os.environ.setdefault(f"THROTTLE_{scope}", "off")  # tests of throttling turn it on themselves
 
 from hub.settings import *  # noqa: E402, F403
@@ -25,7 +26,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
     # Keep the suite's queue apart from a `make run` on the same clone.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS = {  # noqa: F405
+        **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
         "data_folder_in": str(VAR_DIR / f"test-broker-{TEST_RUN_ID}"),  # noqa: F405
         "data_folder_out": str(VAR_DIR / f"test-broker-{TEST_RUN_ID}"),  # noqa: F405
         "store_processed": False,

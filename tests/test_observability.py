@@ -52,8 +52,9 @@ def test_the_request_id_follows_the_order_into_its_deliveries(api_client, shop_p
 
 
 @pytest.mark.django_db
-def test_metrics_are_served_to_loopback(client, make_order, partners):
+def test_metrics_are_served_to_loopback_under_debug(client, make_order, partners, settings):
     # given
+    settings.DEBUG = True
     make_order(imshop_uuid="u-1")
     # when
     response = client.get("/metrics")
@@ -77,7 +78,18 @@ def test_metrics_need_the_token_when_one_is_set(client, settings):
 
 
 @pytest.mark.django_db
-def test_metrics_refuse_other_addresses_without_a_token(client):
+def test_metrics_need_a_token_without_debug_even_on_loopback(client, settings):
+    # given: a reverse proxy on the same host makes every caller look like loopback
+    settings.DEBUG, settings.METRICS_TOKEN = False, ""
+    # when
+    response = client.get("/metrics", REMOTE_ADDR="127.0.0.1")
+    # then
+    assert response.status_code == 403
+
+
+@pytest.mark.django_db
+def test_metrics_refuse_other_addresses_without_a_token(client, settings):
+    settings.DEBUG = True
     # when
     response = client.get("/metrics", REMOTE_ADDR="10.1.2.3")
     # then

@@ -12,7 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from integrations.services.inbound import inbound_event_finish, inbound_event_record
+from hub.api import FailedAuthThrottle
+from integrations.services.inbound import REFUSED_BODY_BYTES, inbound_event_finish, inbound_event_record
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class InboundApiView(APIView):
         self.inbound_event_id = None
         self.inbound_order_id = None
         self.inbound_unchanged = False
+        self._authenticate_or_refuse(request, **kwargs)
         event, oversize = inbound_event_record(
             request=request._request, source=self.inbound_source, event=self.inbound_event_name(request, **kwargs)
         )
@@ -64,6 +66,28 @@ class InboundApiView(APIView):
         if oversize:
             raise PayloadTooLarge()
         super().initial(request, *args, **kwargs)
+
+    def _authenticate_or_refuse(self, request: Request, **kwargs: Any) -> None:
+        """Authenticate before anything heavy happens (a token compare; Imshop's key may need the body).
+
+        A failure is kept with its headers and only the head of its body; an address over its budget
+        of failures (THROTTLE_UNAUTHENTICATED) gets 429 and nothing is stored. The right token is
+        never held back by failures from its address.
+        """
+        try:
+            self.perform_authentication(request)
+        except (exceptions.NotAuthenticated, exceptions.AuthenticationFailed, exceptions.PermissionDenied):
+            throttle = FailedAuthThrottle()
+            wait = throttle.blocked_for(request)
+            if wait is not None:
+                raise exceptions.Throttled(wait) from None
+            throttle.failure_record(request)
+            event, _ = inbound_event_record(
+                request=request._request, source=self.inbound_source,
+                event=self.inbound_event_name(request, **kwargs), body_limit=REFUSED_BODY_BYTES,
+            )
+            self.inbound_event_id = event.pk
+            raise
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)

@@ -58,7 +58,7 @@ class ChocoClient:
         return exchange
 
     def _put_status(self, payload: dict[str, Any], *, token: str) -> tuple[requests.Response, Exchange]:
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", **http.delivery_headers()}
         secrets = [token, self._client_secret]
         if self._body_format == "form":
             return http.send("PUT", self._url(STATUS_PATH), form_body=encode_form(payload), headers=headers,

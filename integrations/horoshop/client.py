@@ -114,8 +114,8 @@ class HoroshopClient:
         for _ in range(2):
             token = self._token()
             response, exchange = http.send(
-                "POST", self._url(function), json_body={"token": token, **body}, headers=JSON_HEADERS,
-                secrets=[token, self._password],
+                "POST", self._url(function), json_body={"token": token, **body},
+                headers={**JSON_HEADERS, **http.delivery_headers()}, secrets=[token, self._password],
             )
             data = http.json_or_empty(response)
             if response.status_code != 401 and data.get("status") not in AUTH_ERROR_STATUSES:

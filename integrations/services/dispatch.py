@@ -17,6 +17,7 @@ from integrations.choco.client import choco_client_from_settings
 from integrations.choco.payloads import payload_expiry_renewed
 from integrations.exceptions import Exchange, PartnerError, PartnerNotConfiguredError, PartnerRejectedError
 from integrations.horoshop.client import horoshop_client_from_settings
+from integrations.http import delivery_bound
 from integrations.imshop.client import imshop_client_from_settings
 from integrations.models import Channel, Delivery, DeliveryAttempt
 from integrations.services.claims import deliveries_claim
@@ -160,7 +161,8 @@ def _chunk_send(delivery_ids: list[int], *, task_id: str) -> list[Delivery]:
     for delivery, attempt in zip(claimed, opened, strict=True):
         with request_id_bound(delivery.request_id):
             attempt.started_at = timezone.now()
-            sent.append((delivery, attempt, _attempt(delivery)))
+            with delivery_bound(delivery.pk):  # the delivery id partners use to drop repeats
+                sent.append((delivery, attempt, _attempt(delivery)))
     _deliveries_record(sent)
     return claimed
 

@@ -10,6 +10,8 @@ from integrations.models import InboundEvent
 
 # Of a body over the size limit, this much is kept.
 OVERSIZE_HEAD_BYTES = 64 * 1024
+# Of a request that failed authentication, only this much: anyone can send one.
+REFUSED_BODY_BYTES = 4 * 1024
 
 
 def _inbound_secrets() -> list[str]:
@@ -32,15 +34,31 @@ def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
-def inbound_event_record(*, request: HttpRequest, source: str, event: str = "") -> tuple[InboundEvent, bool]:
+def _body_head(request: HttpRequest, limit: int) -> bytes:
+    """The first `limit` bytes of the body, reading no more of it than that when it is still unread."""
+    if getattr(request, "_body", None) is not None or getattr(request, "_read_started", False):
+        try:
+            return request.body[:limit]
+        except Exception:  # noqa: BLE001 - a half-read or too large body: keep what is known (nothing)
+            return b""
+    return request.read(limit)
+
+
+def inbound_event_record(
+    *, request: HttpRequest, source: str, event: str = "", body_limit: int | None = None
+) -> tuple[InboundEvent, bool]:
     """Store the request as it arrived (secrets masked) in its own transaction.
 
     Returns the event and whether the body is over INBOUND_MAX_BODY_BYTES (then only its head is
-    read and kept, and the caller answers 413).
+    read and kept, and the caller answers 413). With `body_limit`, at most that much of the body is
+    read and kept (a request that failed authentication).
     """
     size = request_body_size(request)
     oversize = size > settings.INBOUND_MAX_BODY_BYTES
-    raw = request.read(OVERSIZE_HEAD_BYTES) if oversize else request.body
+    if body_limit is not None:
+        raw = _body_head(request, body_limit)
+    else:
+        raw = request.read(OVERSIZE_HEAD_BYTES) if oversize else request.body
     secrets = _inbound_secrets()
     event_row = InboundEvent.objects.create(
         source=source,

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from hub.broker import broker_publish
 from hub.observability import request_id_get
 from integrations.choco.payloads import build_status_payload as choco_payload
 from integrations.horoshop.payloads import build_status_update_payload as horoshop_payload
@@ -119,11 +120,7 @@ def deliveries_create_for_payment(*, order: Order) -> list[Delivery]:
 
 def _queue_or_leave_to_sweeper(send: Callable[[], object], delivery_ids: list[int]) -> None:
     """Run `send` (a task's .delay); if the broker is down, the rows go back to the sweeper."""
-    try:
-        send()
-    except Exception as exc:  # noqa: BLE001 - any broker failure; the rows keep the schedule
-        logger.warning("Could not queue deliveries %s (%s); the sweeper will", delivery_ids[:10],
-                       exc.__class__.__name__, extra={"deliveries": len(delivery_ids)})
+    if not broker_publish(send, what=f"deliveries {delivery_ids[:10]}"):
         Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.State.PENDING).update(enqueued_at=None)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
+from hub.broker import broker_publish
 from integrations.models import Channel
 from integrations.services.outbox import channel_is_configured
 from orders.models import StatusChange
@@ -33,8 +34,6 @@ def shop_webhook_receive(*, data: dict[str, Any], raw: dict[str, Any]) -> Intake
 def orders_confirm_enqueue(shop_order_id: str) -> None:
     from integrations.tasks import horoshop_orders_confirm_task
 
-    try:
-        horoshop_orders_confirm_task.delay([shop_order_id])
-    except Exception as exc:  # noqa: BLE001 - the next poll reads the order anyway
-        logger.warning("Could not queue the confirmation of order %s (%s); the next poll will read it",
-                       shop_order_id, exc.__class__.__name__)
+    # If the broker is down, the next poll reads the order anyway.
+    broker_publish(partial(horoshop_orders_confirm_task.delay, [shop_order_id]),
+                   what=f"the confirmation of order {shop_order_id}")

@@ -66,6 +66,9 @@ def test_a_delivery_whose_worker_was_killed_mid_send_is_sent_by_another(partners
     # the dead worker's attempt was written before its request left, and says how it ended
     assert list(delivery.attempt_log.values_list("number", "outcome", "response_status")) == [
         (1, "interrupted", None), (2, "delivered", 200)]
+    # both sends carried one id, so the partner could drop the repeat
+    assert {r.headers.get("Idempotency-Key") for r in partners.requests_to(IMSHOP_SYNC)} == {
+        f"hub-delivery-{delivery.pk}"}
     after_restart = [response for request, response in partners.server.log[seen_before_restart:]
                      if request.path == IMSHOP_SYNC]
     assert [response.status_code for response in after_restart] == [200]
