@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
+from django.http import HttpRequest
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
@@ -50,6 +51,45 @@ class InboundApiView(APIView):
     """
 
     inbound_source = ""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Response:
+        """The whole request in one commit: the raw request, what it changed and its outcome.
+
+        DRF's dispatch, with the handler in a savepoint: a request refused or failing half-way
+        is still kept, with its outcome. A database that cannot begin or commit answers 503.
+        """
+        self.args, self.kwargs = args, kwargs
+        drf_request = self.initialize_request(request, *args, **kwargs)
+        self.request, self.headers = drf_request, self.default_response_headers
+        try:
+            with transaction.atomic():
+                try:
+                    self.initial(drf_request, *args, **kwargs)
+                    with transaction.atomic():
+                        response = self._handler(drf_request)(drf_request, *args, **kwargs)
+                except Exception as exc:  # noqa: BLE001 - answered in the one error shape, and kept
+                    response = self.handle_exception(exc)
+                self.response = self.finalize_response(drf_request, response, *args, **kwargs)
+                return self.response
+        except DatabaseError as exc:
+            logger.warning("Inbound request not stored: the database failed (%s)", exc.__class__.__name__)
+            self.inbound_event_id = None  # whatever was written went with the transaction
+            self.response = self.finalize_response(drf_request, self.handle_exception(exc), *args, **kwargs)
+            return self.response
+
+    def _handler(self, request: Request) -> Any:
+        method = (request.method or "").lower()
+        return getattr(self, method, self.http_method_not_allowed) if method in self.http_method_names \
+            else self.http_method_not_allowed
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """DRF's answer; an error nobody expected is a 500 in the one error shape (the request is kept)."""
+        try:
+            return super().handle_exception(exc)
+        except Exception:  # noqa: BLE001 - the request and its outcome must still be written
+            logger.exception("Inbound request failed unexpectedly")
+            return Response({"message": "The hub could not process this request; it is kept for an operator.",
+                             "fields": {}}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
     def inbound_event_name(self, request: Request, **kwargs: Any) -> str:
         return str(kwargs.get("event", ""))
@@ -102,4 +142,6 @@ class InboundApiView(APIView):
                 )
             except DatabaseError:
                 logger.exception("Could not write the outcome of inbound event %s", self.inbound_event_id)
+                if transaction.get_connection().in_atomic_block:
+                    transaction.set_rollback(True)  # the request's transaction cannot be committed
         return response

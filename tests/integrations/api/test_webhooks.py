@@ -316,3 +316,57 @@ def test_concurrent_copies_of_one_webhook_make_one_order(shop_payload, default_m
     assert Order.objects.get().items.count() == 1
     assert StatusChange.objects.count() == 1
     assert InboundEvent.objects.count() == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_webhook_is_taken_in_one_commit(shop_payload, default_mappings, partners, monkeypatch):
+    # given: every commit, and every write with whether it ran inside a transaction, is recorded
+    from django.db import connection
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from rest_framework.test import APIClient
+
+    commits, writes = [], []
+    real_commit = BaseDatabaseWrapper.commit
+
+    def counted(self):
+        commits.append(self.alias)
+        return real_commit(self)
+
+    def watch(execute, sql, params, many, context):
+        if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            writes.append(connection.in_atomic_block)
+        return execute(sql, params, many, context)
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "commit", counted)
+    payload = {**shop_payload, "choco_user_id": 1234567, "imshop_uuid": "cfe64e76"}
+    # when
+    with connection.execute_wrapper(watch):
+        response = APIClient().put(webhook_url(), data=json.dumps(payload), content_type="application/json")
+    # then: the request, the order, its items, history, deliveries and the outcome, together
+    assert response.status_code == 200
+    assert commits == ["default"]
+    assert len(writes) > 5
+    assert all(writes)
+    event = InboundEvent.objects.get()
+    assert (event.outcome, event.order.shop_order_id) == ("accepted", "115")
+    assert Order.objects.get().deliveries.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_body_refused_half_way_is_kept_with_its_outcome(shop_payload, default_mappings, monkeypatch):
+    # given: the order's write fails after the request was recorded
+    from django.db import IntegrityError
+    from rest_framework.test import APIClient
+
+    def fail(**kwargs):
+        raise IntegrityError("the order's write failed")
+
+    monkeypatch.setattr("integrations.services.shop_intake.order_upsert_from_shop", fail)
+    # when
+    response = APIClient(raise_request_exception=False).put(
+        webhook_url(), data=json.dumps(shop_payload), content_type="application/json")
+    # then
+    assert response.status_code >= 400
+    event = InboundEvent.objects.get()
+    assert event.response_status == response.status_code
+    assert Order.objects.count() == 0
