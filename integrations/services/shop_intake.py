@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
-from hub.broker import broker_publish
+from hub.publishing import broker_publish
 from integrations.models import Channel
 from integrations.services.outbox import channel_is_configured
 from orders.models import StatusChange

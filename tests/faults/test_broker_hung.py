@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import pytest
 from rest_framework.test import APIClient
 
-from hub import broker
+from hub import publishing as broker
 from hub.celery import app
 from integrations.models import Delivery
 from orders.models import Order
