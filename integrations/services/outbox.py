@@ -10,8 +10,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from hub.publishing import broker_publish
 from hub.observability import request_id_get
+from hub.publishing import broker_publish
 from integrations.choco.payloads import build_status_payload as choco_payload
 from integrations.horoshop.payloads import build_status_update_payload as horoshop_payload
 from integrations.imshop.payloads import build_status_payload as imshop_payload
