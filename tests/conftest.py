@@ -125,6 +125,17 @@ def httpserver_listen_address() -> tuple[str, int]:
 from tests.partners import partners  # noqa: E402, F401 - the fixture, for every test module
 
 
+@pytest.fixture
+def russian(settings):
+    """The hub set to Russian; the language a request switched to does not leak into later tests."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "ru"
+    before = translation.get_language()
+    yield
+    translation.activate(before)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     """Throttle and login counters live in the cache: each test starts with none."""

@@ -10,25 +10,15 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.urls import reverse
-from django.utils import translation
 
 from orders.models import StatusMapping
 from tests.conftest import change_form_data
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("russian")]
 
 RU = {"HTTP_ACCEPT_LANGUAGE": "ru"}
 LOCALE = Path(django_settings.BASE_DIR) / "locale" / "ru" / "LC_MESSAGES"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
-
-
-@pytest.fixture(autouse=True)
-def russian(settings):
-    """The hub set to Russian; the language a request switched to does not leak into later tests."""
-    settings.LANGUAGE_CODE = "ru"
-    before = translation.get_language()
-    yield
-    translation.activate(before)
 
 
 def test_admin_index_dashboard_is_in_russian(admin_client, default_mappings):

@@ -7,16 +7,8 @@ from django.utils import translation
 from integrations.models import Delivery
 from integrations.sandbox.admin import verdict
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("russian")]
 RU = {"HTTP_ACCEPT_LANGUAGE": "ru"}
-
-
-@pytest.fixture(autouse=True)
-def russian(settings):
-    settings.LANGUAGE_CODE = "ru"
-    before = translation.get_language()
-    yield
-    translation.activate(before)
 
 
 def test_list_titles_take_the_accusative(admin_client, db):

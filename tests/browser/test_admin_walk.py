@@ -5,7 +5,6 @@ HUB_DOCS_SCREENSHOTS=1 the Russian laptop walk also retakes the README's picture
 """
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,8 @@ from django.conf import settings
 
 from integrations.models import ChannelSwitch, Delivery
 from orders.models import StatusMapping
+from tests.browser.conftest import BROWSER_TESTS
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SHOTS = Path(os.environ.get("HUB_SCREENSHOTS_DIR", Path(settings.BASE_DIR) / "var" / "screenshots"))
 DOCS = Path(settings.BASE_DIR) / "docs"
 LAPTOP, PHONE = {"width": 1366, "height": 850}, {"width": 390, "height": 844}
@@ -26,23 +24,7 @@ WORDS = {
            "send_again": "Отправить повторно", "too_long": "не более 30"},
 }
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)"),
-]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+pytestmark = BROWSER_TESTS
 
 
 def _visible_in_width(page, selector: str, width: int) -> bool:

@@ -1,35 +1,19 @@
 """A manager's path through the admin in a real browser (Debian's Chromium driven by Playwright)."""
 
-import shutil
-
 import pytest
 
 from integrations.models import Delivery
 from orders.models import Order, StatusMapping
+from tests.browser.conftest import BROWSER_TESTS
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)"),
-]
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture
-def browser_page(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop on this thread; the test's own ORM calls are still
-    # plain synchronous code, which Django would otherwise refuse next to a running loop.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        page = browser.new_page(locale="en-US")
-        page.set_default_timeout(15000)
-        try:
-            yield page
-        finally:
-            browser.close()
+def browser_page(browser):
+    page = browser.new_page(locale="en-US")
+    page.set_default_timeout(15000)
+    return page
 
 
 def test_manager_edits_a_mapping_and_changes_an_order_status(live_server, partners, make_order, django_user_model,
