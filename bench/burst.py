@@ -27,7 +27,7 @@ from django.test.utils import override_settings
 from bench.fake_partner import PartnerClient
 from bench.fixtures import body_template
 from bench.load import percentile, send_all
-from bench.processes import cpu_seconds, loadavg, rss_mb, wait_until
+from bench.processes import cpu_seconds, loadavg, postgres_backends, rss_mb, wait_until
 from bench.web import WEBHOOK_PATH
 from integrations.models import Channel, Delivery, DeliveryAttempt
 from integrations.services.sweeper import deliveries_sweep
@@ -81,6 +81,11 @@ def exactly_once(*, order_ids: list[str], stats: dict[str, Any]) -> dict[str, An
     }
 
 
+def _backends_cpu(database: str | None) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to `database` (the web is idle while a burst drains)."""
+    return {pid: cpu_seconds([pid]) for pid in postgres_backends(database)} if database else {}
+
+
 def _requeue_all(count: int) -> int:
     """The sweeper takes every queued row for lost and queues it again: each row now has two tasks."""
     with override_settings(DELIVERY_REQUEUE_AFTER=0, DELIVERY_SWEEP_BATCH=max(count, 1)):
@@ -89,8 +94,11 @@ def _requeue_all(count: int) -> int:
 
 def burst_run(*, port: int, partner: PartnerClient, numbers: Iterator[int], count: int, latency_ms: float,
               workers: list[int], concurrency: int, alive: Callable[[], None],
-              requeue_all: bool = False) -> dict[str, Any]:
-    """`count` new orders while the `workers` are paused, then how fast they deliver them (see the module)."""
+              requeue_all: bool = False, database: str | None = None) -> dict[str, Any]:
+    """`count` new orders while the `workers` are paused, then how fast they deliver them (see the module).
+
+    With `database` (PostgreSQL), the CPU its backends use while the burst drains is counted too.
+    """
     partner.reset(latency_ms=latency_ms)
     ids = [next(numbers) for _ in range(count)]
     rss_before = [round(rss_mb(pid), 1) for pid in workers]
@@ -104,12 +112,14 @@ def burst_run(*, port: int, partner: PartnerClient, numbers: Iterator[int], coun
             os.kill(pid, signal.SIGCONT)
     released = time.time()
     cpu_before = [cpu_seconds([pid]) for pid in workers]
+    backends = _backends_cpu(database)
     accepted = [str(s.order_id) for s in intake.sent if s.ok]
     wait_until(lambda: _settled(accepted) >= len(accepted) and partner.stats()["answered_orders"] >= len(accepted),
                timeout=60 + count / MIN_RATE, what=f"{len(accepted)} burst deliveries", interval=0.2, alive=alive)
     load = loadavg()
     stats = partner.stats(arrivals=True)
     worker_cpu = [round(cpu_seconds([pid]) - before, 1) for pid, before in zip(workers, cpu_before, strict=True)]
+    db_cpu = sum(used - backends.get(pid, 0.0) for pid, used in _backends_cpu(database).items())
     check = exactly_once(order_ids=accepted, stats=stats)
     times = sorted(d["delivered_at"] for d in _deliveries(accepted) if d["state"] == Delivery.State.DELIVERED)
     seconds = (times[-1] - times[0]).total_seconds() if times else 0.0
@@ -127,6 +137,7 @@ def burst_run(*, port: int, partner: PartnerClient, numbers: Iterator[int], coun
         "release_to_last_s": round(max(answered) - released, 2) if answered else 0.0,
         "largest_gap_s": largest_gap(times), "peak_in_flight": stats["peak_in_flight"], **check,
         "worker_cpu_ms_per_delivery": round(1000 * sum(worker_cpu) / max(1, delivered), 1),
+        "db_cpu_ms_per_delivery": round(1000 * db_cpu / max(1, delivered), 1) if database else None,
         "rss_before_mb": rss_before, "rss_after_mb": [round(rss_mb(pid), 1) for pid in workers],
         "worker_cpu_s": worker_cpu, "loadavg": load,
     }

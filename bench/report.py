@@ -185,10 +185,12 @@ def _latency_sections(results: dict[str, Any]) -> list[str]:
         lines += [f"## Burst: {n:,} new orders (webhooks) queued while the worker is paused, then drained", "",
                   *_table(["partner latency ms", "deliveries/s (first → last delivered)", "resumed → last answer s",
                            "longest pause s", "webhooks/s", "lost", "sent twice", "attempt rows", "peak in flight",
-                           "worker CPU ms/delivery", "worker RSS before → after MB", CPU_HEAD, LOAD_HEAD],
+                           "CPU ms/delivery worker / its PostgreSQL", "worker RSS before → after MB", CPU_HEAD,
+                           LOAD_HEAD],
                           [[f"{ms:g}", b["deliveries_per_s"], b["release_to_last_s"], b["largest_gap_s"],
                             b["intake_per_s"], b["lost"], b["sent_twice"], f"{b['attempt_rows']}/{b['deliveries']}",
-                            b["peak_in_flight"], b["worker_cpu_ms_per_delivery"],
+                            b["peak_in_flight"],
+                            f"{b['worker_cpu_ms_per_delivery']} / {b.get('db_cpu_ms_per_delivery')}",
                             f"{b['rss_before_mb'][0]} → {b['rss_after_mb'][0]}", _cpu(b), _load1(b)]
                            for ms, b in bursts])]
     if steadies:

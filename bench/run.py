@@ -68,6 +68,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="requests sent to the fake partner at once to check it does not serialise (200)")
     p.add_argument("--profile", action="store_true",
                    help="py-spy the web workers (ingest) and the worker (dispatch, each burst)")
+    p.add_argument("--profile-gil", action="store_true",
+                   help="as --profile, sampling only the thread that holds the GIL (where the CPU goes)")
     p.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds (tests/test_bench_smoke.py)")
     p.add_argument("--name", default="bench", help="names the database hub_<name>, var/<name>.sqlite3 and so on")
     p.add_argument("--redis-db", type=int, default=7, help="Redis database of the benchmark's broker (7)")
@@ -94,6 +96,7 @@ def _options(args: argparse.Namespace) -> Options:
         drain_chunk=args.drain_chunk, e2e_rate=args.e2e_rate, e2e_seconds=args.e2e_seconds,
         growth_sizes=_sizes(args.growth_sizes), query_sizes=_sizes(args.query_sizes), round_trips=args.round_trips,
         web_workers=args.web_workers, web_threads=args.web_threads, profile=args.profile,
+        profile_gil=args.profile_gil,
         latencies=_latencies(args.latencies), burst_n=args.burst_n, burst_concurrency=args.burst_concurrency,
         steady_rate=args.steady_rate, steady_seconds=args.steady_seconds, scale_n=args.scale_n,
         worker_pool=args.worker_pool, worker_concurrency=args.worker_concurrency, partner_check=args.partner_check,

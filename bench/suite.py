@@ -63,6 +63,7 @@ class Options:
     web_workers: int
     web_threads: int
     profile: bool
+    profile_gil: bool
     latencies: list[float]
     burst_n: int
     burst_concurrency: int
@@ -106,8 +107,8 @@ class Suite:
         self.numbers = OrderNumbers()
         self.partner = PartnerClient(env.partner_port)
         self.memory = Memory()
-        self.profiler = Profiler(group=group, out_dir=env.log_dir.parent / f"{env.name}-profiles") \
-            if options.profile else None
+        self.profiler = Profiler(group=group, out_dir=env.log_dir.parent / f"{env.name}-profiles",
+                                 gil=options.profile_gil) if options.profile or options.profile_gil else None
         self.results: dict[str, Any] = {"profiles": {}, "stage_seconds": {}}
         self.began = time.monotonic()
 
@@ -252,7 +253,8 @@ class Suite:
         meter.start()
         burst = burst_run(port=self.env.web_port, partner=self.partner, numbers=self.numbers.block(), count=count,
                           latency_ms=latency, workers=workers, concurrency=self.o.burst_concurrency,
-                          alive=self.alive, requeue_all=requeue_all)
+                          alive=self.alive, requeue_all=requeue_all,
+                          database=self.env.database_name if self.env.vendor == "postgresql" else None)
         burst["cpu_pct"] = meter.stop()
         return burst
 

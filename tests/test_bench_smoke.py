@@ -1,7 +1,7 @@
 """`python -m bench --smoke`: every benchmark runs at tiny sizes, the results have their shape, nothing failed.
 
 It starts gunicorn, Celery workers (threads pool), beat and the fake partner, on PostgreSQL and Redis
-when DATABASE_URL / CELERY_BROKER_URL are set (database hub_bench_smoke, Redis db 8), else on SQLite
+when DATABASE_URL / CELERY_BROKER_URL are set (database hub_bench_smoke, Redis db 8: see SMOKE_NAME), else on SQLite
 and the filesystem broker. About 40-60 s. No timing is asserted: the figures depend on the machine;
 what is asserted is that every order reached the fake partner exactly once.
 """
@@ -17,13 +17,16 @@ import pytest
 pytestmark = pytest.mark.worker
 
 ROOT = Path(__file__).resolve().parent.parent
-SMOKE_NAME = "bench-smoke"
+# Two test runs on one server keep apart with BENCH_SMOKE_NAME / BENCH_SMOKE_REDIS_DB.
+SMOKE_NAME = os.environ.get("BENCH_SMOKE_NAME", "bench-smoke")
+SMOKE_REDIS_DB = os.environ.get("BENCH_SMOKE_REDIS_DB", "8")
 
 
 def run_bench(results_dir: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     return subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--results-dir", str(results_dir)],
+        [sys.executable, "-m", "bench", "--smoke", "--name", SMOKE_NAME, "--redis-db", SMOKE_REDIS_DB,
+         "--results-dir", str(results_dir)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
     )
 
