@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
-from django.db.models import Max, Min, QuerySet
+from django.db.models import QuerySet
 from django.test.utils import override_settings
 
+from bench.burst import largest_gap
 from bench.environment import IMSHOP_KEY
 from bench.fake_partner import PartnerClient
 from bench.fixtures import imshop_backlog_create
@@ -72,15 +73,15 @@ def dispatch_run(*, numbers: Iterator[int], count: int, alive: Callable[[], None
     wait_until(lambda: _settled(first, last) >= count, timeout=60 + count / MIN_RATE,
                what=f"{count} deliveries", interval=POLL_SECONDS, alive=alive)
     wall = time.monotonic() - began
-    span = _range(first, last).filter(state=Delivery.State.DELIVERED).aggregate(a=Min("delivered_at"),
-                                                                                 b=Max("delivered_at"))
+    times = sorted(_range(first, last).filter(state=Delivery.State.DELIVERED).values_list("delivered_at", flat=True))
     states = backlog_states(first, last)
-    seconds = (span["b"] - span["a"]).total_seconds() if span["a"] else 0.0
+    seconds = (times[-1] - times[0]).total_seconds() if times else 0.0
     delivered = states.get(Delivery.State.DELIVERED, 0)
     return {
         "n": count, "queued": queued, "delivered": delivered, "failed": count - delivered, "states": states,
         "deliveries_per_s": round((delivered - 1) / seconds, 1) if seconds > 0 else 0.0,
         "wall_s": round(wall, 2), "wall_per_s": round(count / wall, 1) if wall else 0.0,
+        "largest_gap_s": largest_gap(times),
         "first_id": first, "last_id": last,
     }
 

@@ -161,3 +161,32 @@ def open_loop(*, port: int, path: str, body_for: Callable[[int], bytes], ids: It
         thread.join(timeout=REQUEST_TIMEOUT + 5)
     elapsed = time.monotonic() - began
     return LoadResult(senders, elapsed, list(itertools.chain(*results)), process_cpu_seconds() - cpu)
+
+
+def send_all(*, port: int, path: str, body_for: Callable[[int], bytes], ids: list[int], concurrency: int,
+             method: str = "PUT") -> LoadResult:
+    """Send exactly `ids`, `concurrency` at a time, each sender's next as soon as its last is answered (a burst)."""
+    headers = {"Content-Type": "application/json", "Connection": "keep-alive"}
+    jobs: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+    for order_id in ids:
+        jobs.put(order_id)
+    for _ in range(concurrency):
+        jobs.put(None)
+    results: list[list[Sent]] = [[] for _ in range(concurrency)]
+
+    def run(slot: int) -> None:
+        sender = Sender(port=port, method=method, path=path, headers=headers)
+        try:
+            while (order_id := jobs.get()) is not None:
+                results[slot].append(sender.send(order_id, body_for(order_id)))
+        finally:
+            sender.close()
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(concurrency)]
+    cpu, began = process_cpu_seconds(), time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=len(ids) * REQUEST_TIMEOUT + 5)
+    elapsed = time.monotonic() - began
+    return LoadResult(concurrency, elapsed, list(itertools.chain(*results)), process_cpu_seconds() - cpu)

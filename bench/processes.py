@@ -107,10 +107,14 @@ def gunicorn_argv(*, port: int, workers: int, threads: int) -> list[str]:
             "--no-control-socket"]
 
 
-def celery_worker_argv() -> list[str]:
-    """ONE worker process: the solo pool runs tasks in the worker process itself."""
-    return [PYTHON, "-m", "bench.serve", "tasks", "-A", "hub", "worker", "--pool", "solo", "--loglevel", "WARNING",
-            "--without-mingle", "--without-gossip", "--hostname", "bench@%h"]
+def celery_worker_argv(*, pool: str = "threads", concurrency: int = 32, host: str = "bench") -> list[str]:
+    """ONE worker process, as production runs it: `celery -A hub worker --pool threads --concurrency 32`.
+
+    `host` names the worker (`<host>@<machine>`), as each host of a deployment names its own.
+    """
+    return [PYTHON, "-m", "bench.serve", "tasks", "-A", "hub", "worker", "--pool", pool, "--concurrency",
+            str(concurrency), "--loglevel", "WARNING", "--without-mingle", "--without-gossip", "--hostname",
+            f"{host}@%h"]
 
 
 def celery_beat_argv() -> list[str]:
@@ -169,6 +173,42 @@ def child_pids(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             children.append(int(entry.name))
     return sorted(children)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system, from /proc) the live processes `pids` have used so far; gone ones count 0."""
+    hz = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / hz
+
+
+def postgres_backends(database: str) -> list[int]:
+    """Pids of the PostgreSQL backends connected to `database`.
+
+    Their title names it: "postgres: [cluster:] user database host(port) state".
+    """
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").split()
+        except OSError:
+            continue
+        if title[:1] == ["postgres:"] and database in title[1:4]:
+            pids.append(int(entry.name))
+    return pids
+
+
+def loadavg() -> list[float]:
+    """The machine's load average over 1, 5 and 15 minutes."""
+    return [round(v, 2) for v in os.getloadavg()]
 
 
 def install_sigterm_handler() -> None:

@@ -30,8 +30,8 @@ def py_spy() -> str | None:
 class Profiler:
     """Start and stop py-spy recordings by name; each ends in a summary dict."""
 
-    def __init__(self, *, group: ProcessGroup, out_dir: Path, rate: int = 200) -> None:
-        self.group, self.out_dir, self.rate = group, out_dir, rate
+    def __init__(self, *, group: ProcessGroup, out_dir: Path, rate: int = 200, gil: bool = False) -> None:
+        self.group, self.out_dir, self.rate, self.gil = group, out_dir, rate, gil
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.executable = py_spy()
 
@@ -41,7 +41,10 @@ class Profiler:
             return False
         argv = [self.executable, "record", "--pid", str(pid), "--format", "raw", "--output",
                 str(self.out_dir / f"{name}.txt"), "--rate", str(self.rate), "--nonblocking"]
-        self.group.start(f"py-spy-{name}", argv + (["--subprocesses"] if subprocesses else []))
+        argv += ["--subprocesses"] if subprocesses else []
+        # --gil: only the thread holding the GIL (where the CPU goes); else every thread not idle
+        # (waits on locks and the database show up too).
+        self.group.start(f"py-spy-{name}", argv + (["--gil"] if self.gil else []))
         return True
 
     def stop(self, name: str) -> dict[str, Any]:

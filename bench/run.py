@@ -27,11 +27,16 @@ if TYPE_CHECKING:
 
 SMOKE = {"seconds": 2.0, "concurrency": 2, "dispatch_n": 20, "drain_n": 40, "drain_chunk": 20, "e2e_rate": 5.0,
          "e2e_seconds": 2.0, "growth_sizes": "50,100", "query_sizes": "10,50", "round_trips": 5,
+         "burst_n": 20, "steady_rate": 5.0, "steady_seconds": 2.0, "scale_n": 20, "partner_check": 20,
          "name": "bench-smoke", "redis_db": 8}
 
 
 def _sizes(text: str) -> list[int]:
     return sorted({int(part) for part in text.split(",") if part.strip()})
+
+
+def _latencies(text: str) -> list[float]:
+    return sorted({float(part) for part in text.split(",") if part.strip()})
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -49,7 +54,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--round-trips", type=int, default=100, help="sequential webhooks per growth size (100)")
     p.add_argument("--web-workers", type=int, default=2, help="gunicorn workers (2, as the Procfile)")
     p.add_argument("--web-threads", type=int, default=4, help="gunicorn threads per worker (4, as the Procfile)")
-    p.add_argument("--profile", action="store_true", help="py-spy the web workers (ingest) and the worker (dispatch)")
+    p.add_argument("--worker-pool", default="threads", help="Celery pool of each worker process (threads)")
+    p.add_argument("--worker-concurrency", type=int, default=32, help="Celery concurrency of each worker process (32)")
+    p.add_argument("--latencies", default="0,200",
+                   help="partner latencies in ms for the burst and the steady rate (0,200)")
+    p.add_argument("--burst-n", type=int, default=1000, help="new orders of each burst (1000)")
+    p.add_argument("--burst-concurrency", type=int, default=16, help="webhooks in flight while a burst is sent (16)")
+    p.add_argument("--steady-rate", type=float, default=50.0, help="orders/s of the steady rate at each latency (50)")
+    p.add_argument("--steady-seconds", type=float, default=20.0, help="steady rate run time (20)")
+    p.add_argument("--scale-n", type=int, default=1000,
+                   help="new orders of the burst two worker processes drain, at the highest latency (1000; 0 skips)")
+    p.add_argument("--partner-check", type=int, default=200,
+                   help="requests sent to the fake partner at once to check it does not serialise (200)")
+    p.add_argument("--profile", action="store_true",
+                   help="py-spy the web workers (ingest) and the worker (dispatch, each burst)")
+    p.add_argument("--profile-gil", action="store_true",
+                   help="as --profile, sampling only the thread that holds the GIL (where the CPU goes)")
     p.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds (tests/test_bench_smoke.py)")
     p.add_argument("--name", default="bench", help="names the database hub_<name>, var/<name>.sqlite3 and so on")
     p.add_argument("--redis-db", type=int, default=7, help="Redis database of the benchmark's broker (7)")
@@ -76,6 +96,10 @@ def _options(args: argparse.Namespace) -> Options:
         drain_chunk=args.drain_chunk, e2e_rate=args.e2e_rate, e2e_seconds=args.e2e_seconds,
         growth_sizes=_sizes(args.growth_sizes), query_sizes=_sizes(args.query_sizes), round_trips=args.round_trips,
         web_workers=args.web_workers, web_threads=args.web_threads, profile=args.profile,
+        profile_gil=args.profile_gil,
+        latencies=_latencies(args.latencies), burst_n=args.burst_n, burst_concurrency=args.burst_concurrency,
+        steady_rate=args.steady_rate, steady_seconds=args.steady_seconds, scale_n=args.scale_n,
+        worker_pool=args.worker_pool, worker_concurrency=args.worker_concurrency, partner_check=args.partner_check,
     )
 
 
@@ -87,7 +111,9 @@ def _meta(args: argparse.Namespace, env: BenchEnvironment, started: float) -> di
         "duration_s": round(time.time() - started, 1), "database": env.vendor, "broker": env.broker,
         "cpus": os.cpu_count(), "python": platform.python_version(),
         "web": f"gunicorn hub.wsgi, {args.web_workers} workers × {args.web_threads} threads (gthread), access log on",
-        "worker": f"celery worker --pool solo (1 process), prefetch {settings.CELERY_WORKER_PREFETCH_MULTIPLIER}",
+        "worker": f"celery worker --pool {args.worker_pool} --concurrency {args.worker_concurrency} (1 process; "
+                  f"2 for the scale-out burst), prefetch multiplier {settings.CELERY_WORKER_PREFETCH_MULTIPLIER}",
+        "partner_max_in_flight": settings.CHANNEL_LIMITS.get("imshop", {}).get("max_in_flight", 0),
         "load": "Python http.client threads, keep-alive", "settings": env.settings_module,
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
     }

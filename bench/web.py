@@ -13,7 +13,7 @@ from bench.ceiling import CEILING_PATH, CEILING_TABLE
 from bench.environment import SHOP_TOKEN
 from bench.fixtures import body_template
 from bench.load import LoadResult, closed_loop
-from bench.processes import CpuMeter
+from bench.processes import CpuMeter, child_pids, cpu_seconds, loadavg, postgres_backends
 from orders.models import Order
 
 WEBHOOK_PATH = f"/api/webhooks/shop/order_created/?token={SHOP_TOKEN}"
@@ -21,26 +21,65 @@ WARMUP_SECONDS = 1.0
 COUNT_CHUNK = 5000
 
 
+class ServerCpu:
+    """CPU time the server used between `start()` and `stop()`: gunicorn's workers and, on PostgreSQL,
+    the backends connected to the benchmark's database (read from /proc; other databases' are not counted).
+    """
+
+    def __init__(self, *, master: int, database: str | None) -> None:
+        self.master, self.database = master, database
+        self._web = 0.0
+        self._db: dict[int, float] = {}
+
+    def _backends(self) -> dict[int, float]:
+        if not self.database:
+            return {}
+        return {pid: cpu_seconds([pid]) for pid in postgres_backends(self.database)}
+
+    def start(self) -> None:
+        self._web, self._db = cpu_seconds(child_pids(self.master)), self._backends()
+
+    def stop(self) -> dict[str, float]:
+        """Seconds of CPU: {"web": gunicorn workers, "db": this database's backends (0 on SQLite)}."""
+        web = cpu_seconds(child_pids(self.master)) - self._web
+        # A backend that connected during the run counts from zero; one that left is lost (rare: pooled).
+        db = sum(used - self._db.get(pid, 0.0) for pid, used in self._backends().items())
+        return {"web": web, "db": db}
+
+
 def _load(*, port: int, path: str, numbers: Iterator[int], concurrency: int, seconds: float,
-          warmup: bool) -> LoadResult:
+          warmup: bool, server: ServerCpu | None) -> tuple[LoadResult, dict[str, float]]:
     body_for = body_template()
     if warmup:  # first requests of each worker import and connect: not part of the figures
         closed_loop(port=port, path=path, body_for=body_for, ids=numbers, concurrency=concurrency,
                     seconds=WARMUP_SECONDS)
     meter = CpuMeter()
     meter.start()
+    if server:
+        server.start()
     result = closed_loop(port=port, path=path, body_for=body_for, ids=numbers, concurrency=concurrency,
                          seconds=seconds)
+    used = server.stop() if server else {}
     result.cpu = meter.stop()
-    return result
+    return result, used
+
+
+def _cpu_per_request(summary: dict[str, Any], used: dict[str, float]) -> None:
+    """Server CPU per request in ms (gunicorn workers; and with this database's backends), and the load."""
+    n = summary["requests"] or 1
+    if used:
+        summary["web_cpu_ms_per_request"] = round(1000 * used["web"] / n, 2)
+        summary["server_cpu_ms_per_request"] = round(1000 * (used["web"] + used["db"]) / n, 2)
+    summary["loadavg"] = loadavg()
 
 
 def ingest_run(*, port: int, numbers: Iterator[int], concurrency: int, seconds: float,
-               warmup: bool = True) -> dict[str, Any]:
+               warmup: bool = True, server: ServerCpu | None = None) -> dict[str, Any]:
     """Unique orders (three items each) PUT to the shop webhook for `seconds`; then check every 2xx was stored."""
-    result = _load(port=port, path=WEBHOOK_PATH, numbers=numbers, concurrency=concurrency, seconds=seconds,
-                   warmup=warmup)
+    result, used = _load(port=port, path=WEBHOOK_PATH, numbers=numbers, concurrency=concurrency, seconds=seconds,
+                         warmup=warmup, server=server)
     summary = result.summary()
+    _cpu_per_request(summary, used)
     ok_ids = result.ok_ids
     summary["stored"] = orders_stored([str(n) for n in ok_ids])
     summary["missing"] = len(ok_ids) - summary["stored"]
@@ -48,11 +87,12 @@ def ingest_run(*, port: int, numbers: Iterator[int], concurrency: int, seconds: 
 
 
 def ceiling_run(*, port: int, numbers: Iterator[int], concurrency: int, seconds: float,
-                warmup: bool = True) -> dict[str, Any]:
+                warmup: bool = True, server: ServerCpu | None = None) -> dict[str, Any]:
     """The same bodies PUT to the bare ceiling view (parse the JSON, upsert one row)."""
-    result = _load(port=port, path=CEILING_PATH, numbers=numbers, concurrency=concurrency, seconds=seconds,
-                   warmup=warmup)
+    result, used = _load(port=port, path=CEILING_PATH, numbers=numbers, concurrency=concurrency, seconds=seconds,
+                         warmup=warmup, server=server)
     summary = result.summary()
+    _cpu_per_request(summary, used)
     summary["stored"] = ceiling_rows_stored([str(n) for n in result.ok_ids])
     summary["missing"] = len(result.ok_ids) - summary["stored"]
     return summary

@@ -1,8 +1,9 @@
 """`python -m bench --smoke`: every benchmark runs at tiny sizes, the results have their shape, nothing failed.
 
-It starts gunicorn, a Celery worker, beat and the fake partner, on PostgreSQL and Redis when
-DATABASE_URL / CELERY_BROKER_URL are set (database hub_bench_smoke, Redis db 8), else on SQLite and
-the filesystem broker. About 20-30 s. No timing is asserted: the figures depend on the machine.
+It starts gunicorn, Celery workers (threads pool), beat and the fake partner, on PostgreSQL and Redis
+when DATABASE_URL / CELERY_BROKER_URL are set (database hub_bench_smoke, Redis db 8: see SMOKE_NAME), else on SQLite
+and the filesystem broker. About 40-60 s. No timing is asserted: the figures depend on the machine;
+what is asserted is that every order reached the fake partner exactly once.
 """
 
 import json
@@ -16,13 +17,16 @@ import pytest
 pytestmark = pytest.mark.worker
 
 ROOT = Path(__file__).resolve().parent.parent
-SMOKE_NAME = "bench-smoke"
+# Two test runs on one server keep apart with BENCH_SMOKE_NAME / BENCH_SMOKE_REDIS_DB.
+SMOKE_NAME = os.environ.get("BENCH_SMOKE_NAME", "bench-smoke")
+SMOKE_REDIS_DB = os.environ.get("BENCH_SMOKE_REDIS_DB", "8")
 
 
 def run_bench(results_dir: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     return subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--results-dir", str(results_dir)],
+        [sys.executable, "-m", "bench", "--smoke", "--name", SMOKE_NAME, "--redis-db", SMOKE_REDIS_DB,
+         "--results-dir", str(results_dir)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
     )
 
@@ -62,7 +66,9 @@ def test_ingest_and_ceiling_answered_and_stored_every_request(results):
         assert figures["requests"] > 0
         assert figures["errors"] == 0, figures["error_kinds"]
         assert figures["stored"] == figures["ok"] == figures["requests"]
-        assert set(figures) >= {"rps", "p50_ms", "p99_ms", "cpu_pct"}
+        assert set(figures) >= {"rps", "p50_ms", "p99_ms", "cpu_pct", "loadavg"}
+        assert figures["web_cpu_ms_per_request"] > 0
+        assert figures["server_cpu_ms_per_request"] >= figures["web_cpu_ms_per_request"]
 
 
 def test_dispatch_delivered_the_whole_backlog_and_ran_its_ceiling(results):
@@ -72,6 +78,52 @@ def test_dispatch_delivered_the_whole_backlog_and_ran_its_ceiling(results):
     assert dispatch["ceiling"]["n"] == 20
     assert dispatch["ceiling"]["failed"] == 0
     assert dispatch["deliveries_per_s"] > 0
+    assert dispatch["worker_cpu_ms_per_delivery"] > 0
+    assert "--pool threads --concurrency 32" in results["meta"]["worker"]
+
+
+def test_the_fake_partner_took_every_check_request_at_once(results):
+    check = results["partner_check"]
+    assert check["answered"] == check["concurrency"] == 20
+    assert check["latency_ms"] == 200
+    assert check["peak_in_flight"] > 1
+
+
+def test_each_burst_reached_the_partner_exactly_once_at_each_latency(results):
+    # given / when: the smoke run, partner latencies 0 and 200 ms
+    entries = results["latency"]
+    # then
+    assert [e["latency_ms"] for e in entries] == [0, 200]
+    for entry in entries:
+        burst = entry["burst"]
+        assert (burst["n"], burst["accepted"], burst["delivered"], burst["received"]) == (20, 20, 20, 20)
+        assert (burst["lost"], burst["sent_twice"], burst["claimed_more_than_once"]) == (0, 0, 0)
+        assert burst["attempt_rows"] == burst["deliveries"] == 20
+        assert burst["attempt_outcomes"] == {"delivered": 20}
+        assert burst["deliveries_per_s"] > 0
+        assert burst["rss_before_mb"][0] > 0
+        assert burst["rss_after_mb"][0] > 0
+        assert 0 < burst["peak_in_flight"] <= results["meta"]["partner_max_in_flight"]
+
+
+def test_each_steady_rate_reached_the_partner_exactly_once_at_each_latency(results):
+    for entry in results["latency"]:
+        steady = entry["steady"]
+        assert steady["sent"] == steady["accepted"] == steady["arrived"] == 10
+        assert (steady["missing"], steady["errors"], steady["sent_twice"]) == (0, 0, 0)
+        assert steady["attempt_rows"] == 10
+        # the answer leaves the partner its latency after the request arrived
+        assert steady["answered_p99_ms"] >= steady["p99_ms"] + 0.9 * entry["latency_ms"]
+
+
+def test_two_worker_processes_sent_no_delivery_twice(results):
+    # given: every row of the burst queued twice (its webhook's task and a sweep), two worker processes
+    scale = results["scale_out"]
+    # then
+    assert (scale["workers"], scale["n"], scale["requeued"]) == (2, 20, 20)
+    assert (scale["lost"], scale["sent_twice"], scale["claimed_more_than_once"]) == (0, 0, 0)
+    assert scale["deliveries_with_several_attempts"] == 0
+    assert scale["attempt_rows"] == scale["deliveries"] == scale["received"] == 20
 
 
 def test_every_accepted_order_reached_the_partner_end_to_end(results):
@@ -96,6 +148,7 @@ def test_memory_was_sampled_for_both_processes(results):
     memory = results["memory"]
     assert memory["web"][0]["when"] == "start"
     assert memory["worker"][-1]["when"] == "after 40 drained"
+    assert "before burst at 200 ms" in [sample["when"] for sample in memory["worker"]]
     assert all(sample["mb"] > 0 for sample in memory["web"] + memory["worker"])
     assert results["drain"]["failed"] == 0
 
@@ -103,11 +156,16 @@ def test_memory_was_sampled_for_both_processes(results):
 def test_goals_are_judged_and_nothing_was_lost(results):
     goals = {goal["goal"]: goal["met"] for goal in results["goals"]}
     assert goals["nothing lost or failed"] is True
-    assert len(goals) >= 12
+    assert goals["bursts and steady rates: every order reached the partner exactly once"] is True
+    assert goals["two worker processes, every row queued twice: no delivery sent twice (20)"] is True
+    assert goals["the partner's cap on requests in flight, across workers"] is True
+    assert len(goals) >= 18
 
 
 def test_the_report_is_written_and_every_process_is_stopped(smoke, results):
     done, results_dir = smoke
-    assert "## Goals" in (results_dir / "latest.md").read_text(encoding="utf-8")
+    report = (results_dir / "latest.md").read_text(encoding="utf-8")
+    for section in ("## Goals", "## Burst", "## Steady rate", "## Scale-out", "Machine load average"):
+        assert section in report
     assert (results_dir / f"latest-{results['meta']['database']}.json").exists()
     assert processes_left(SMOKE_NAME) == []
