@@ -57,7 +57,8 @@ def session_get() -> requests.Session:
     global _session
     if _session is None:
         session = requests.Session()
-        adapter = HTTPAdapter(max_retries=0, pool_connections=8, pool_maxsize=16)
+        # One kept-alive connection per worker thread that may be waiting on a partner at once.
+        adapter = HTTPAdapter(max_retries=0, pool_connections=8, pool_maxsize=settings.PARTNER_MAX_IN_FLIGHT or 64)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         _session = session

@@ -112,12 +112,15 @@ def _within_limits(channel: str, rows: list[Delivery], now: datetime) -> list[De
     cap, per_minute = channel_limits(channel)
     if not cap and not per_minute:
         return rows
+    in_flight = Delivery.objects.filter(channel=channel, state=Delivery.State.SENDING, lease_until__gt=now)
+    if not per_minute and in_flight.count() + len(rows) <= cap // 2:
+        # Well under the cap (half of it left even if every other claim now adds as much): no need
+        # to make the other workers wait for the lock.
+        return rows
     switch, _ = ChannelSwitch.objects.select_for_update().get_or_create(channel=channel)
     allowed = rows
     if cap:
-        in_flight = Delivery.objects.filter(channel=channel, state=Delivery.State.SENDING,
-                                            lease_until__gt=now).count()
-        allowed = allowed[: max(0, cap - in_flight)]
+        allowed = allowed[: max(0, cap - in_flight.count())]
     over_cap = rows[len(allowed):]
     if per_minute and allowed:
         # At most one request per interval: the first row goes if the channel's next slot has come,
