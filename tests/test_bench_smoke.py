@@ -2,7 +2,7 @@
 
 It starts gunicorn, a Celery worker, beat and the fake partner, on PostgreSQL and Redis when
 DATABASE_URL / CELERY_BROKER_URL are set (database hub_bench_smoke, Redis db 8), else on SQLite and
-the filesystem broker. About 20-30 s. No timing is asserted: the figures depend on the machine.
+the embedded SQLite broker. About 20-30 s. No timing is asserted: the figures depend on the machine.
 """
 
 import json
