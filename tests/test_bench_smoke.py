@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.worker
+pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.xdist_group("bench-smoke")]
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE_NAME = "bench-smoke"

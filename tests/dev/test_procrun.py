@@ -62,7 +62,8 @@ def test_a_process_that_dies_is_started_again_and_ctrl_c_stops_them_all(tmp_path
 
 def test_the_procfile_and_env_file_are_read_like_honcho_reads_them(tmp_path: Path):
     # given
-    (tmp_path / "Procfile").write_text("# comment\n\nweb: gunicorn --bind ${HUB_BIND:-127.0.0.1:8000}\nbeat: celery beat\n")
+    (tmp_path / "Procfile").write_text(
+        "# comment\n\nweb: gunicorn --bind ${HUB_BIND:-127.0.0.1:8000}\nbeat: celery beat\n")
     (tmp_path / ".env").write_text("# comment\nHUB_BIND=127.0.0.1:8141\nexport NAME='quoted value'\nEMPTY=\n")
     # when / then
     assert procfile_read(tmp_path / "Procfile") == {"web": "gunicorn --bind ${HUB_BIND:-127.0.0.1:8000}",
