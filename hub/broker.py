@@ -60,6 +60,12 @@ class Channel(kombu_sqla.Channel):
 
     _session_pid: int | None = None
 
+    def __init__(self, connection: Any, **kwargs: Any) -> None:
+        super().__init__(connection, **kwargs)
+        # Opening a channel proves the file answers (the health check opens one).
+        self.session.execute(text("SELECT 1"))
+        self.session.commit()
+
     def _open(self) -> tuple[Engine, sessionmaker]:
         url = self.connection.client.hostname
         key = (os.getpid(), url)

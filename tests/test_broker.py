@@ -10,7 +10,10 @@ import multiprocessing
 import sqlite3
 from pathlib import Path
 
+import pytest
 from kombu import Connection
+from kombu.exceptions import OperationalError as BrokerUnavailable
+from sqlalchemy.exc import OperationalError
 
 from hub.broker import transport_register
 
@@ -95,3 +98,13 @@ def test_a_message_taken_but_not_acknowledged_comes_back_when_the_reader_closes(
         assert message.payload == {"n": 1}
         message.ack()
         assert queue.qsize() == 0
+
+
+def test_a_broker_file_that_cannot_be_opened_is_a_connection_error(tmp_path: Path):
+    # given: a broker file in a folder that does not exist
+    transport_register()
+    with Connection(f"sqlite:///{tmp_path / 'missing' / 'broker.sqlite3'}") as conn:
+        # when / then: opening a channel fails as a broker that is down does (what /healthz checks)
+        with pytest.raises(BrokerUnavailable, match="unable to open database file"):
+            conn.default_channel  # noqa: B018
+        assert OperationalError in conn.connection_errors
