@@ -1,7 +1,7 @@
 """`python -m bench --smoke`: every benchmark runs at tiny sizes, the results have their shape, nothing failed.
 
 It starts gunicorn, a Celery worker, beat and the fake partner, on PostgreSQL and Redis when
-DATABASE_URL / CELERY_BROKER_URL are set (database hub_bench_smoke, Redis db 8), else on SQLite and
+DATABASE_URL / CELERY_BROKER_URL are set (database hub_bench_smoke_<run>, Redis db 8), else on SQLite and
 the embedded SQLite broker. About 20-30 s. No timing is asserted: the figures depend on the machine.
 """
 
@@ -16,13 +16,14 @@ import pytest
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.xdist_group("bench-smoke")]
 
 ROOT = Path(__file__).resolve().parent.parent
-SMOKE_NAME = "bench-smoke"
+# Named after the test run: two runs on one machine (or one PostgreSQL server) never share a database.
+SMOKE_NAME = f"bench-smoke-{os.environ.get('HUB_TEST_RUN_ID', os.getpid())}"
 
 
 def run_bench(results_dir: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     return subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--results-dir", str(results_dir)],
+        [sys.executable, "-m", "bench", "--smoke", "--name", SMOKE_NAME, "--results-dir", str(results_dir)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
     )
 
