@@ -20,6 +20,7 @@ after DELIVERY_REQUEUE_AFTER (the schedule is in the database, not in the broker
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from queue import Empty
@@ -33,6 +34,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 BUSY_TIMEOUT_SECONDS = 30.0
+logger = logging.getLogger(__name__)
 
 _engines: dict[tuple[int, str], tuple[Engine, sessionmaker]] = {}
 _engines_lock = threading.Lock()
@@ -116,12 +118,16 @@ class Channel(kombu_sqla.Channel):
             if row is None:
                 raise Empty()
             session.execute(text(f"DELETE FROM {table.name} WHERE id = :id"), {"id": row.id})  # noqa: S608
-            payload = json.loads(bytes_to_str(row.payload))
         except BaseException:
             session.rollback()
             raise
         session.commit()
-        return payload
+        try:
+            return json.loads(bytes_to_str(row.payload))
+        except ValueError:
+            # Never written by this transport; dropped rather than read again forever.
+            logger.error("Broker message %s in queue %s is not JSON; dropped", row.id, queue)
+            raise Empty() from None
 
     def _size(self, queue: str) -> int:
         return self.session.query(self.message_cls).filter(

@@ -100,5 +100,5 @@ class Command(BaseCommand):
         self.stdout.write(f"Webhook URL:  {base_url}/api/webhooks/shop/order_created/?token={token}")
         self.stdout.write("              (same for order_update and order_paid)")
         self.stdout.write(f"API docs:     {base_url}/api/docs/   (status API token: {values['HUB_API_TOKEN']})")
-        self.stdout.write(f"Secrets are in {DEV_ENV_FILE}")
+        self.stdout.write(f"Secrets are in {DEV_ENV_FILE}; for curl: set -a; . {DEV_ENV_FILE}; set +a")
         self.stdout.write(line)
