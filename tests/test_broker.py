@@ -1,7 +1,7 @@
 """The embedded broker (hub/broker.py): several processes write and read one SQLite queue at once.
 
-kombu's filesystem transport, the former default, fails the first test within seconds: a reader
-opens a message file its writer has created but not yet filled, and dies on the empty JSON.
+kombu's filesystem transport, the former default, is not safe for this: a reader can open a message
+file its writer has created but not yet filled, and the worker died on the empty JSON (kombu #1551).
 """
 
 from __future__ import annotations
