@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.xdist_group("bench-smoke")]
+pytestmark = [pytest.mark.worker, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
 # Named after the test run: two runs on one machine (or one PostgreSQL server) never share a database.
