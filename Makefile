@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint bench demo clean
+.PHONY: run test lint bench demo soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,21 +19,23 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(RUNTIME_STAMP) $@
 
-## run: web (127.0.0.1:8000), Celery worker and beat in the foreground, until Ctrl-C.
+## run: web (HUB_BIND, default 127.0.0.1:8000), Celery worker and beat in the foreground, until Ctrl-C.
+## A process that dies is started again (scripts/procrun.py); Ctrl-C stops all three.
 run: export DEBUG := $(or $(DEBUG),true)
 run: $(RUNTIME_STAMP)
 	mkdir -p var staticfiles
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py hub_bootstrap
-	$(BIN)/honcho --procfile Procfile start
+	$(BIN)/python scripts/procrun.py --procfile Procfile
 
-## demo: against a running `make run`, one order through its life, and what each partner received.
+## demo: against a running `make run` (the last one's address, or HUB_BIND), one order through its life.
 demo: export DEBUG := $(or $(DEBUG),true)
 demo: $(RUNTIME_STAMP)
 	$(BIN)/python manage.py hub_demo
 
 ## test: the whole suite (PostgreSQL/Redis when DATABASE_URL/CELERY_BROKER_URL are set).
 test: $(DEV_STAMP)
+	mkdir -p var
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## lint: ruff over the project.
@@ -44,5 +46,9 @@ lint: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
+## soak: `make run`'s processes for SOAK_ARGS (default --minutes 60) under steady webhooks; see bench/soak.py.
+soak: $(RUNTIME_STAMP)
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
+
 clean:
-	rm -rf var/broker var/test-broker-* var/test-hub-*.sqlite3* var/celerybeat-schedule*
+	rm -rf var/broker var/broker.sqlite3* var/test-broker-* var/test-hub-*.sqlite3* var/celerybeat-schedule*

@@ -3,13 +3,12 @@
 PostgreSQL (when DATABASE_URL names one): database `hub_<name>` on the same server, dropped and
 created afresh. Otherwise SQLite at var/<name>.sqlite3, deleted first. Redis (when
 CELERY_BROKER_URL names it): the same server, database `--redis-db` (7), flushed. Otherwise the
-filesystem transport under var/<name>-broker/.
+embedded SQLite broker at var/<name>-broker.sqlite3, deleted first.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,10 +67,10 @@ class BenchEnvironment:
         broker = os.environ.get("CELERY_BROKER_URL", "")
         if urlsplit(broker).scheme in ("redis", "rediss"):
             broker_url = _with_path(broker, f"/{redis_db}")
-        elif not broker or broker.startswith("filesystem://"):
-            broker_url = "filesystem://"
+        elif not broker or broker.startswith("sqlite://"):
+            broker_url = f"sqlite:///{VAR / (name + '-broker.sqlite3')}"
         else:
-            raise ValueError(f"CELERY_BROKER_URL: only Redis and the filesystem broker are benchmarked: {broker!r}")
+            raise ValueError(f"CELERY_BROKER_URL: only Redis and the SQLite broker are benchmarked: {broker!r}")
         return cls(name=name, database_url=database_url, broker_url=broker_url, web_port=free_port(),
                    partner_port=free_port(), settings_module=settings_module)
 
@@ -81,15 +80,15 @@ class BenchEnvironment:
 
     @property
     def broker(self) -> str:
-        return "redis" if self.broker_url.startswith("redis") else "filesystem"
+        return "redis" if self.broker_url.startswith("redis") else "sqlite"
 
     @property
     def sqlite_path(self) -> Path:
         return VAR / f"{self.name}.sqlite3"
 
     @property
-    def broker_dir(self) -> Path:
-        return VAR / f"{self.name}-broker"
+    def broker_path(self) -> Path:
+        return VAR / f"{self.name}-broker.sqlite3"
 
     @property
     def log_dir(self) -> Path:
@@ -152,7 +151,7 @@ class BenchEnvironment:
     # Broker -----------------------------------------------------------------------------------
 
     def broker_reset(self) -> None:
-        """Empty the benchmark's broker: FLUSHDB of its Redis database, or a fresh folder."""
+        """Empty the benchmark's broker: FLUSHDB of its Redis database, or no SQLite file."""
         if self.broker == "redis":
             import redis
 
@@ -162,12 +161,15 @@ class BenchEnvironment:
             finally:
                 client.close()
             return
-        shutil.rmtree(self.broker_dir, ignore_errors=True)
-        (self.broker_dir / "queue").mkdir(parents=True)
-        (self.broker_dir / "control").mkdir()
+        VAR.mkdir(exist_ok=True)
+        self._broker_file_delete()
 
     def broker_remove(self) -> None:
         if self.broker == "redis":
             self.broker_reset()
         else:
-            shutil.rmtree(self.broker_dir, ignore_errors=True)
+            self._broker_file_delete()
+
+    def _broker_file_delete(self) -> None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.broker_path}{suffix}").unlink(missing_ok=True)

@@ -223,6 +223,10 @@ HOROSHOP_POLL_MAX_PAGES = env.int("HOROSHOP_POLL_MAX_PAGES", default=100)
 HUB_PUBLIC_URL = env.str("HUB_PUBLIC_URL", default="")
 
 HUB_SANDBOX = env.bool("HUB_SANDBOX", default=DEBUG)
+# Where `make run` serves (gunicorn --bind HOST:PORT): the URLs it prints and its sandbox partners follow.
+HUB_BIND = env.str("HUB_BIND", default="127.0.0.1:8000")
+# The address of the last `make run`, which it writes to var/dev.env: where `make demo` goes.
+HUB_DEV_URL = env.str("HUB_DEV_URL", default="")
 
 # DELIVERY -------------------------------------------------------------------------------------
 DELIVERY_RETRY_SCHEDULE = env.list(
@@ -271,25 +275,25 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # CELERY ---------------------------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
-BROKER_DIR = VAR_DIR / "broker"
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# Embedded default: a queue in a SQLite file (hub/broker.py), safe for the web, the worker and beat
+# at once. kombu's filesystem transport is not: a reader can open a message file before its writer
+# has filled it, and the worker dies on the half-written JSON.
+BROKER_SQLITE_PATH = VAR_DIR / "broker.sqlite3"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"sqlite:///{BROKER_SQLITE_PATH}")
 # A broker that accepts connections and never answers must not hold a webhook: every connect and
 # read on Redis is bounded (publish retries once), and a process that failed to publish leaves new
 # work to the sweeper for BROKER_BACKOFF_SECONDS instead of waiting again.
 BROKER_SOCKET_TIMEOUT = env.float("BROKER_SOCKET_TIMEOUT", default=0.4)
 BROKER_BACKOFF_SECONDS = env.float("BROKER_BACKOFF_SECONDS", default=5)
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "socket_timeout": BROKER_SOCKET_TIMEOUT,
-    "socket_connect_timeout": BROKER_SOCKET_TIMEOUT,
-    "retry_on_timeout": False,
-}
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS |= {
-        "data_folder_in": str(BROKER_DIR),
-        "data_folder_out": str(BROKER_DIR),
-        "store_processed": False,
-        # The folder is polled; the default second would add up to a second to every send.
-        "polling_interval": 0.1,
+if CELERY_BROKER_URL.startswith("sqlite://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"busy_timeout": env.float("SQLITE_BUSY_TIMEOUT", default=30)}
+    # Remote control needs fanout, which a queue in a table does not offer: no pidbox queue to poll.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_timeout": BROKER_SOCKET_TIMEOUT,
+        "socket_connect_timeout": BROKER_SOCKET_TIMEOUT,
+        "retry_on_timeout": False,
     }
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=3)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

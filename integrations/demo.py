@@ -7,6 +7,7 @@ what each partner was sent and answered (the delivery attempts), step by step.
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
 from collections.abc import Callable
@@ -23,6 +24,22 @@ from orders.models import Order
 SAMPLE = Path(__file__).resolve().parent / "demo_order.json"
 DEMO_CHOCO_USER = 1234567
 WAIT_SECONDS = 60
+
+
+def base_url_for_bind(bind: str) -> str:
+    """The URL to reach a server bound to HOST:PORT from this machine (0.0.0.0 and :: mean loopback)."""
+    host, sep, port = bind.strip().rpartition(":")
+    if not sep or not port.isdigit() or bind.startswith("unix:"):
+        raise ValueError(f"HUB_BIND must be HOST:PORT, e.g. 127.0.0.1:8000, not {bind!r}")
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "[::]": "[::1]"}.get(host, host)  # noqa: S104
+    return f"http://{host}:{port}"
+
+
+def demo_base_url() -> str:
+    """Where the demo goes: HUB_BIND when set, else the address of the last `make run`, else the default."""
+    if os.environ.get("HUB_BIND"):
+        return base_url_for_bind(os.environ["HUB_BIND"])
+    return settings.HUB_DEV_URL or base_url_for_bind(settings.HUB_BIND)
 
 
 class DemoError(Exception):

@@ -145,11 +145,10 @@ def _fresh_cache() -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Remove this run's filesystem-broker folder (it holds nothing a later run needs)."""
-    import shutil
-
+    """Remove this run's SQLite broker file (it holds nothing a later run needs)."""
     from django.conf import settings
 
-    folder = (getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None) or {}).get("data_folder_in")
-    if folder and "test-broker-" in folder:
-        shutil.rmtree(folder, ignore_errors=True)
+    url = settings.CELERY_BROKER_URL
+    if url.startswith("sqlite:///") and "test-broker-" in url:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)

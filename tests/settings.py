@@ -1,6 +1,7 @@
 """Settings for the test suite: the real settings, with test secrets and fast password hashing.
 
-DATABASE_URL and CELERY_BROKER_URL from the environment are honoured (PostgreSQL and Redis in CI).
+DATABASE_URL and CELERY_BROKER_URL from the environment are honoured (PostgreSQL and Redis in CI);
+without them the suite runs on the embedded defaults, in files of its own under var/.
 """
 
 import os
@@ -24,15 +25,16 @@ from hub.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
+# pytest-xdist runs each of its workers with a database of its own; the broker follows it.
+_RUN = TEST_RUN_ID + (f"-{os.environ['PYTEST_XDIST_WORKER']}" if os.environ.get("PYTEST_XDIST_WORKER") else "")
+VAR_DIR.mkdir(exist_ok=True)  # noqa: F405 - a fresh clone has no var/ yet: the test database lives there
+
+if CELERY_BROKER_URL.startswith("sqlite://"):  # noqa: F405
     # Keep the suite's queue apart from a `make run` on the same clone.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {  # noqa: F405
-        **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
-        "data_folder_in": str(VAR_DIR / f"test-broker-{TEST_RUN_ID}"),  # noqa: F405
-        "data_folder_out": str(VAR_DIR / f"test-broker-{TEST_RUN_ID}"),  # noqa: F405
-        "store_processed": False,
-        "polling_interval": 0.1,
-    }
+    CELERY_BROKER_URL = f"sqlite:///{VAR_DIR / f'test-broker-{_RUN}.sqlite3'}"  # noqa: F405
+else:
+    # A shared Redis: each xdist worker (and its Celery worker processes) uses a queue of its own.
+    CELERY_TASK_DEFAULT_QUEUE = f"celery-test-{_RUN}"
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory: the Celery worker started by the end-to-end tests must see it too.

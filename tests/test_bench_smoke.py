@@ -1,9 +1,9 @@
 """`python -m bench --smoke`: every benchmark runs at tiny sizes, the results have their shape, nothing failed.
 
 It starts gunicorn, Celery workers (threads pool), beat and the fake partner, on PostgreSQL and Redis
-when DATABASE_URL / CELERY_BROKER_URL are set (database hub_bench_smoke, Redis db 8: see SMOKE_NAME), else on SQLite
-and the filesystem broker. About 40-60 s. No timing is asserted: the figures depend on the machine;
-what is asserted is that every order reached the fake partner exactly once.
+when DATABASE_URL / CELERY_BROKER_URL are set (database hub_bench_smoke_<run>, Redis db 8: see SMOKE_NAME),
+else on SQLite and the embedded SQLite broker. About 40-60 s. No timing is asserted: the figures depend on
+the machine; what is asserted is that every order reached the fake partner exactly once.
 """
 
 import json
@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.worker
+pytestmark = [pytest.mark.worker, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
-# Two test runs on one server keep apart with BENCH_SMOKE_NAME / BENCH_SMOKE_REDIS_DB.
-SMOKE_NAME = os.environ.get("BENCH_SMOKE_NAME", "bench-smoke")
+# Named after the test run: two runs on one machine (or one PostgreSQL server) never share a database.
+SMOKE_NAME = os.environ.get("BENCH_SMOKE_NAME", f"bench-smoke-{os.environ.get('HUB_TEST_RUN_ID', os.getpid())}")
 SMOKE_REDIS_DB = os.environ.get("BENCH_SMOKE_REDIS_DB", "8")
 
 

@@ -16,8 +16,8 @@ from integrations.models import Delivery
 from tests.worker import wait_for
 
 # A task the broker lost is queued again by the sweeper after DELIVERY_REQUEUE_AFTER (120 s by
-# default). The filesystem broker of a SQLite run can lose one when another test run on the same
-# clone purges the shared folder; a short window lets these tests recover the way production does.
+# default). A worker stopped while it holds tasks loses them (they live in its memory until acked);
+# a short window lets these tests recover the way production does.
 REQUEUE_AFTER_SECONDS = 3
 
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from integrations.demo import base_url_for_bind
 from integrations.services.channels import channel_switches_ensure
 from orders.services.mappings import mappings_ensure_defaults
 
@@ -16,8 +17,17 @@ DEV_ENV_FILE = Path(settings.VAR_DIR) / "dev.env"
 ADMIN_USERNAME = "admin"
 
 
+# Partner addresses that point at the sandbox follow the hub's address on every run.
+SANDBOX_URL_SETTINGS = ("CHOCO_API_URL", "IMSHOP_STATUS_URL", "HOROSHOP_API_URL")
+
+
 def dev_env_ensure(path: Path, base_url: str) -> dict[str, str]:
-    """Read var/dev.env, adding generated secrets and sandbox partner settings that are missing."""
+    """Read var/dev.env, adding generated secrets and sandbox partner settings that are missing.
+
+    Secrets are kept from run to run; the hub's address (HUB_DEV_URL) and the sandbox partners'
+    addresses are rewritten for this run's `base_url`, so another HUB_BIND never leaves the
+    partners pointing at an old port.
+    """
     values: dict[str, str] = {}
     if path.exists():
         for line in path.read_text().splitlines():
@@ -45,6 +55,10 @@ def dev_env_ensure(path: Path, base_url: str) -> dict[str, str]:
     })
     for name, value in generated.items():
         values.setdefault(name, value)
+    for name in SANDBOX_URL_SETTINGS:
+        if "/sandbox/" in values[name]:
+            values[name] = generated[name]
+    values["HUB_DEV_URL"] = base_url
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         "# Written by `make run` for local development only; read only when DEBUG is on.\n"
@@ -59,11 +73,15 @@ class Command(BaseCommand):
     help = "Development bootstrap for `make run` (refused when DEBUG is off)."
 
     def add_arguments(self, parser) -> None:  # noqa: ANN001
-        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+        parser.add_argument("--base-url", default=None, help="the hub's address (default: from HUB_BIND)")
 
-    def handle(self, *args, base_url: str, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args, base_url: str | None, **options) -> None:  # noqa: ANN002, ANN003
         if not settings.DEBUG:
             raise CommandError("hub_bootstrap is for development; DEBUG is off.")
+        try:
+            base_url = (base_url or base_url_for_bind(settings.HUB_BIND)).rstrip("/")
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         created = mappings_ensure_defaults()
         channel_switches_ensure()
         values = dev_env_ensure(DEV_ENV_FILE, base_url)
@@ -82,5 +100,5 @@ class Command(BaseCommand):
         self.stdout.write(f"Webhook URL:  {base_url}/api/webhooks/shop/order_created/?token={token}")
         self.stdout.write("              (same for order_update and order_paid)")
         self.stdout.write(f"API docs:     {base_url}/api/docs/   (status API token: {values['HUB_API_TOKEN']})")
-        self.stdout.write(f"Secrets are in {DEV_ENV_FILE}")
+        self.stdout.write(f"Secrets are in {DEV_ENV_FILE}; for curl: set -a; . {DEV_ENV_FILE}; set +a")
         self.stdout.write(line)
