@@ -22,6 +22,10 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 ## run: web (HUB_BIND, default 127.0.0.1:8000), Celery worker and beat in the foreground, until Ctrl-C.
 ## A process that dies is started again (scripts/procrun.py); Ctrl-C stops all three.
 run: export DEBUG := $(or $(DEBUG),true)
+# SQLite takes one writer at a time, so threads waiting on partners gain little on the embedded
+# defaults: two processes there (as soaked); the threads pool with PostgreSQL (the Procfile's default).
+run: export WORKER_POOL := $(or $(WORKER_POOL),$(if $(DATABASE_URL),threads,prefork))
+run: export WORKER_CONCURRENCY := $(or $(WORKER_CONCURRENCY),$(if $(DATABASE_URL),32,2))
 run: $(RUNTIME_STAMP)
 	mkdir -p var staticfiles
 	$(BIN)/python manage.py migrate --noinput
