@@ -25,6 +25,12 @@ def linked_order(make_order, partners):
     return make_order(order_id=115, choco_user_id=1234567, imshop_uuid="cfe64e76")
 
 
+@pytest.fixture
+def no_broker(monkeypatch):
+    """Nothing goes on the queue: in a test that commits, only the test's own calls may send."""
+    monkeypatch.setattr("integrations.services.outbox.delivery_enqueue", lambda delivery_id: None)
+
+
 def delivery_of(order, channel: str) -> Delivery:
     return order.deliveries.filter(channel=channel).latest("id")
 
@@ -284,7 +290,7 @@ def test_sending_twice_sends_once(linked_order, partners):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_tasks_for_one_delivery_send_once(linked_order, partners):
+def test_concurrent_tasks_for_one_delivery_send_once(no_broker, linked_order, partners):
     # given
     delivery = delivery_of(linked_order, "imshop")
 
@@ -624,7 +630,7 @@ def test_a_send_cut_short_by_a_dead_worker_leaves_its_attempt_marked(make_order,
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_batches_over_the_same_deliveries_send_each_once(make_order, partners):
+def test_concurrent_batches_over_the_same_deliveries_send_each_once(no_broker, make_order, partners):
     # given
     from integrations.services.dispatch import deliveries_send
 
