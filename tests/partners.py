@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
+import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -18,6 +20,27 @@ IMSHOP_SYNC = "/imshop/v1/clients/shop/statuses/sync/secret-segment-5f1c"
 HOROSHOP_AUTH = "/shop/api/auth/"
 HOROSHOP_UPDATE = "/shop/api/orders/update/"
 HOROSHOP_GET = "/shop/api/orders/get/"
+
+
+class SlowAnswer:
+    """A handler that answers after `seconds`, later than the client waits.
+
+    Call `finished()` before the test ends: the server logs a request only once its handler returns,
+    and the loopback server is shared by the session, so a late answer would be counted by the next test.
+    """
+
+    def __init__(self, seconds: float, body: str, content_type: str = "application/json") -> None:
+        self.seconds, self.body, self.content_type = seconds, body, content_type
+        self._done = threading.Event()
+
+    def __call__(self, request: Request) -> Response:
+        time.sleep(self.seconds)
+        self._done.set()
+        return Response(self.body, content_type=self.content_type)
+
+    def finished(self) -> None:
+        assert self._done.wait(self.seconds + 5), "the slow handler never answered"
+        time.sleep(0.05)  # the server appends to its log just after the handler returns
 
 
 def _json(body: object, status: int = 200) -> Response:

@@ -2,16 +2,15 @@
 
 import json
 import socket
-import time
 from pathlib import Path
 
 import pytest
-from werkzeug import Request, Response
 
 from integrations.choco.client import ChocoClient, choco_client_from_settings
 from integrations.choco.payloads import encode_form
 from integrations.exceptions import PartnerOverloadedError, PartnerRejectedError, PartnerTransientError
 from integrations.tokens import MemoryTokenStore
+from tests.partners import SlowAnswer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 AUTH_PATH = "/auth/token"
@@ -264,15 +263,14 @@ def test_a_time_out_is_overloaded(httpserver, settings):
     settings.PARTNER_CONNECT_TIMEOUT = 0.5
     settings.PARTNER_READ_TIMEOUT = 0.1
 
-    def slow(request: Request) -> Response:
-        time.sleep(0.4)
-        return Response("{}", content_type="application/json")
+    slow = SlowAnswer(0.4, "{}")
 
     httpserver.expect_request(STATUS_PATH, method="PUT").respond_with_handler(slow)
 
     # when
     with pytest.raises(PartnerOverloadedError) as caught:
         make_client(httpserver, store=store_with(TOKEN)).send_status(PAYLOAD)
+    slow.finished()
 
     # then
     assert caught.value.exchange.response_status is None

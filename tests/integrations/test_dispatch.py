@@ -1,5 +1,4 @@
 import json
-import time
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
@@ -15,7 +14,7 @@ from orders.models import StatusChange
 from orders.services.status import order_change_status
 from tests.concurrency import run_together
 from tests.conftest import load_fixture
-from tests.partners import CHOCO_AUTH, CHOCO_STATUS, HOROSHOP_UPDATE, IMSHOP_SYNC
+from tests.partners import CHOCO_AUTH, CHOCO_STATUS, HOROSHOP_UPDATE, IMSHOP_SYNC, SlowAnswer
 
 pytestmark = pytest.mark.django_db
 
@@ -198,12 +197,13 @@ def test_timeout_waits_at_least_the_overload_floor(linked_order, partners, setti
     # given
     settings.DELIVERY_RETRY_SCHEDULE = [10]
     settings.PARTNER_READ_TIMEOUT = 0.2
-    partners.server.expect_oneshot_request(IMSHOP_SYNC, method="POST").respond_with_handler(
-        lambda request: time.sleep(0.6) or Response("late"))
+    late = SlowAnswer(0.6, "late")
+    partners.server.expect_oneshot_request(IMSHOP_SYNC, method="POST").respond_with_handler(late)
     delivery = delivery_of(linked_order, "imshop")
     before = timezone.now()
     # when
     delivery_send(delivery_id=delivery.pk)
+    late.finished()
     # then
     delivery.refresh_from_db()
     assert delivery.state == "pending"

@@ -2,14 +2,13 @@
 
 import json
 import socket
-import time
 from pathlib import Path
 
 import pytest
-from werkzeug import Request, Response
 
 from integrations.exceptions import PartnerOverloadedError, PartnerRejectedError, PartnerTransientError
 from integrations.imshop.client import ImshopClient, imshop_client_from_settings
+from tests.partners import SlowAnswer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 URL_SECRET = "f5315818-cccc-4444-aaaa-31b6aebceb54"
@@ -126,15 +125,14 @@ def test_a_time_out_is_overloaded(httpserver, settings):
     settings.PARTNER_CONNECT_TIMEOUT = 0.5
     settings.PARTNER_READ_TIMEOUT = 0.1
 
-    def slow(request: Request) -> Response:
-        time.sleep(0.4)
-        return Response('{"success": true}', content_type="application/json")
+    slow = SlowAnswer(0.4, '{"success": true}')
 
     httpserver.expect_request(SYNC_PATH, method="POST").respond_with_handler(slow)
 
     # when / then
     with pytest.raises(PartnerOverloadedError, match="Time-out"):
         make_client(httpserver).send_status(PAYLOAD)
+    slow.finished()
 
 
 def test_a_refused_connection_is_transient(httpserver):
