@@ -4,6 +4,7 @@ from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from werkzeug import Response
 
@@ -600,7 +601,10 @@ def test_the_attempt_is_written_before_the_request_leaves(make_order, partners):
     seen = []
 
     def imshop(request):
-        seen.extend(DeliveryAttempt.objects.filter(delivery_id=delivery.pk).values_list("number", "outcome"))
+        try:
+            seen.extend(DeliveryAttempt.objects.filter(delivery_id=delivery.pk).values_list("number", "outcome"))
+        finally:
+            connection.close()  # the server's thread outlives the test: its connection must not
         return Response(json.dumps(load_fixture("imshop_status_response.json")), content_type="application/json")
 
     partners.server.expect_oneshot_request(IMSHOP_SYNC, method="POST").respond_with_handler(imshop)
