@@ -285,16 +285,16 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"sqlite:///{BROKER_SQL
 # work to the sweeper for BROKER_BACKOFF_SECONDS instead of waiting again.
 BROKER_SOCKET_TIMEOUT = env.float("BROKER_SOCKET_TIMEOUT", default=0.4)
 BROKER_BACKOFF_SECONDS = env.float("BROKER_BACKOFF_SECONDS", default=5)
+# The Redis bounds are set whatever the broker: a publish may go to another URL (broker_write_url).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": BROKER_SOCKET_TIMEOUT,
+    "socket_connect_timeout": BROKER_SOCKET_TIMEOUT,
+    "retry_on_timeout": False,
+}
 if CELERY_BROKER_URL.startswith("sqlite://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"busy_timeout": env.float("SQLITE_BUSY_TIMEOUT", default=30)}
+    CELERY_BROKER_TRANSPORT_OPTIONS["busy_timeout"] = env.float("SQLITE_BUSY_TIMEOUT", default=30)
     # Remote control needs fanout, which a queue in a table does not offer: no pidbox queue to poll.
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
-else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "socket_timeout": BROKER_SOCKET_TIMEOUT,
-        "socket_connect_timeout": BROKER_SOCKET_TIMEOUT,
-        "retry_on_timeout": False,
-    }
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=3)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A webhook must not hang on a dead broker: publish gives up fast and the sweeper sends later.
