@@ -133,12 +133,11 @@ def closed_loop(*, port: int, path: str, body_for: Callable[[int], bytes], ids: 
     return LoadResult(concurrency, elapsed, list(itertools.chain(*results)), process_cpu_seconds() - cpu)
 
 
-def open_loop(*, port: int, path: str, body_for: Callable[[int], bytes], ids: Iterator[int], rate: float,
-              seconds: float, senders: int = 8, method: str = "PUT") -> LoadResult:
-    """`rate` requests per second for `seconds`, on schedule whatever the answers take (up to `senders` at once)."""
+def _senders(*, count: int, port: int, path: str, method: str, body_for: Callable[[int], bytes],
+             jobs: queue.Queue[int | None]) -> tuple[list[threading.Thread], list[list[Sent]]]:
+    """`count` sender threads (not started) that send each order id taken from `jobs` until a None."""
     headers = {"Content-Type": "application/json", "Connection": "keep-alive"}
-    jobs: queue.Queue[int | None] = queue.Queue()
-    results: list[list[Sent]] = [[] for _ in range(senders)]
+    results: list[list[Sent]] = [[] for _ in range(count)]
 
     def run(slot: int) -> None:
         sender = Sender(port=port, method=method, path=path, headers=headers)
@@ -148,7 +147,14 @@ def open_loop(*, port: int, path: str, body_for: Callable[[int], bytes], ids: It
         finally:
             sender.close()
 
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(senders)]
+    return [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)], results
+
+
+def open_loop(*, port: int, path: str, body_for: Callable[[int], bytes], ids: Iterator[int], rate: float,
+              seconds: float, senders: int = 8, method: str = "PUT") -> LoadResult:
+    """`rate` requests per second for `seconds`, on schedule whatever the answers take (up to `senders` at once)."""
+    jobs: queue.Queue[int | None] = queue.Queue()
+    threads, results = _senders(count=senders, port=port, path=path, method=method, body_for=body_for, jobs=jobs)
     for thread in threads:
         thread.start()
     cpu, began = process_cpu_seconds(), time.monotonic()
@@ -166,23 +172,13 @@ def open_loop(*, port: int, path: str, body_for: Callable[[int], bytes], ids: It
 def send_all(*, port: int, path: str, body_for: Callable[[int], bytes], ids: list[int], concurrency: int,
              method: str = "PUT") -> LoadResult:
     """Send exactly `ids`, `concurrency` at a time, each sender's next as soon as its last is answered (a burst)."""
-    headers = {"Content-Type": "application/json", "Connection": "keep-alive"}
-    jobs: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+    jobs: queue.Queue[int | None] = queue.Queue()
     for order_id in ids:
         jobs.put(order_id)
     for _ in range(concurrency):
         jobs.put(None)
-    results: list[list[Sent]] = [[] for _ in range(concurrency)]
-
-    def run(slot: int) -> None:
-        sender = Sender(port=port, method=method, path=path, headers=headers)
-        try:
-            while (order_id := jobs.get()) is not None:
-                results[slot].append(sender.send(order_id, body_for(order_id)))
-        finally:
-            sender.close()
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(concurrency)]
+    threads, results = _senders(count=concurrency, port=port, path=path, method=method, body_for=body_for,
+                                jobs=jobs)
     cpu, began = process_cpu_seconds(), time.monotonic()
     for thread in threads:
         thread.start()
