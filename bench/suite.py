@@ -44,6 +44,8 @@ from bench.web import ServerCpu, ceiling_run, ingest_run
 from integrations.models import Delivery
 
 START_TIMEOUT = 60.0
+# Without remote control (the embedded broker) a worker cannot be pinged: this long covers its start.
+SECOND_WORKER_BOOT_SECONDS = 8.0
 
 
 @dataclass(frozen=True)
@@ -288,14 +290,27 @@ class Suite:
         latency = max(self.o.latencies, default=0.0)
         self.group.start("worker-b", self._worker_argv("bench-b"))
         try:
-            wait_until(lambda: worker_answers("bench-b"), timeout=START_TIMEOUT, what="the second worker to start",
-                       interval=0.2, alive=self.alive)
+            self._second_worker_wait()
             workers = [self.group.pid("worker"), self.group.pid("worker-b")]
             self.results["scale_out"] = self._burst(latency=latency, count=self.o.scale_n, workers=workers,
                                                     requeue_all=True)
         finally:
             self.group.stop("worker-b")
         self.partner.reset(latency_ms=0)
+
+    def _second_worker_wait(self) -> None:
+        from hub.celery import app
+
+        if app.conf.worker_enable_remote_control:
+            wait_until(lambda: worker_answers("bench-b"), timeout=START_TIMEOUT, what="the second worker to start",
+                       interval=0.2, alive=self.alive)
+            return
+        # The embedded broker has no remote control to ping: give the worker the time it takes to start.
+        deadline = time.monotonic() + SECOND_WORKER_BOOT_SECONDS
+        while time.monotonic() < deadline:
+            self.alive()
+            self.group.check("worker-b")
+            time.sleep(0.2)
 
     def _drain(self) -> None:
         worker, n = self.group.pid("worker"), self.o.drain_n
