@@ -28,9 +28,10 @@ from integrations.models import (
 from integrations.services.channels import channel_set_paused
 from integrations.services.outbox import deliveries_resend
 from integrations.templatetags.hub_admin import badge
-from orders.admin import EXPORT_FORMATS, ReadOnlyInline, pretty_json
+from orders.admin import EXPORT_FORMATS
 from orders.admin_display import when
 from orders.admin_export import DeliveryResource
+from orders.admin_inlines import ReadOnlyInline, pretty_json
 from orders.pagination import EstimatedCountPaginator
 
 

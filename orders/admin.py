@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
@@ -28,8 +27,9 @@ from integrations.services.outbox import deliveries_resend
 from integrations.templatetags.hub_admin import badge
 from orders.admin_display import partner_states_html, partners_compact
 from orders.admin_export import OrderResource
+from orders.admin_inlines import DeliveryInline, OrderItemInline, StatusChangeInline, pretty_json, status_name
 from orders.admin_mappings import StatusMappingAdmin  # noqa: F401 - registers the mappings' admin
-from orders.models import Order, OrderItem, StatusChange, StatusMapping
+from orders.models import Order, StatusChange, StatusMapping
 from orders.pagination import EstimatedCountPaginator
 from orders.services.links import order_links_update
 from orders.services.search import order_search_q
@@ -39,63 +39,8 @@ EXPORT_FORMATS = [CSV, XLSX]
 BULK_SHOWN = 20
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class OrderItemInline(ReadOnlyInline):
-    model = OrderItem
-    fields = readonly_fields = ["title", "article", "price", "quantity", "total_price", "discount_marker", "url"]
-
-
-def status_name(mapping: StatusMapping | None) -> str:
-    return mapping.name if mapping is not None else gettext("— (order received)")
-
-
-class StatusChangeInline(ReadOnlyInline):
-    model = StatusChange
-    fields = readonly_fields = ["created_at", "from_name", "to_name", "source", "user", "reason"]
-    ordering = ["-created_at", "-id"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[StatusChange]:
-        return super().get_queryset(request).select_related("order", "from_status", "to_status", "user")
-
-    @admin.display(description=_("from"))
-    def from_name(self, obj: StatusChange) -> str:
-        return status_name(obj.from_status)
-
-    @admin.display(description=_("to"))
-    def to_name(self, obj: StatusChange) -> str:
-        return status_name(obj.to_status)
-
-
-def pretty_json(value: Any) -> str:
-    return format_html("<pre style='white-space:pre-wrap;max-width:60em'>{}</pre>",
-                       json.dumps(value, ensure_ascii=False, indent=2))
-
-
 # Horoshop's statuses: new, processing, delivered, cancelled, shipping; custom ones are grey.
 STATUS_COLOURS = {1: "#1f6fb2", 2: "#b26b00", 3: "#237a3b", 4: "#b3261e", 6: "#6a3fb2"}
-
-
-class DeliveryInline(ReadOnlyInline):
-    model = Delivery
-    fields = readonly_fields = ["created_at", "channel", "state_badge", "attempts", "next_attempt_at", "last_error"]
-    ordering = ["-created_at", "-id"]
-    show_change_link = True
-    verbose_name_plural = _("deliveries to partners")
-
-    @admin.display(description=_("state"))
-    def state_badge(self, obj: Delivery) -> str:
-        return badge(obj.state, obj.get_state_display())
 
 
 class OrderAdminForm(forms.ModelForm):

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from integrations.sandbox.bodies import form_parse
 from integrations.sandbox.models import SandboxRequest, SandboxShopOrder, SandboxSwitch
 from integrations.sandbox.services import sandbox_switch_set
-from orders.admin import pretty_json
+from orders.admin_inlines import pretty_json
 
 PRE = "<pre style='white-space:pre-wrap;max-width:60em'>{}</pre>"
 
