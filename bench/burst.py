@@ -29,8 +29,8 @@ from bench.fixtures import body_template
 from bench.load import percentile, send_all
 from bench.processes import cpu_seconds, loadavg, postgres_backends, rss_mb, wait_until
 from bench.web import WEBHOOK_PATH
-from integrations.models import Channel, Delivery, DeliveryAttempt
-from integrations.services.sweeper import deliveries_sweep
+from orders.models import Channel, Delivery, DeliveryAttempt
+from orders.services.sweeper import deliveries_sweep
 
 MIN_RATE = 10.0  # deliveries/s below which a burst is taken for stuck and the run fails
 CHUNK = 5000

@@ -22,8 +22,8 @@ from bench.environment import IMSHOP_KEY
 from bench.fake_partner import PartnerClient
 from bench.fixtures import imshop_backlog_create
 from bench.processes import WaitTimeoutError, wait_until
-from integrations.models import Delivery
-from integrations.services.sweeper import deliveries_sweep
+from orders.models import Delivery
+from orders.services.sweeper import deliveries_sweep
 
 POLL_SECONDS = 0.2
 DRAIN_POLL_SECONDS = 1.0  # counting a 100k-row backlog often would take CPU from the worker

@@ -16,8 +16,7 @@ from django.utils import timezone
 
 from bench.processes import ROOT
 from integrations.imshop.payloads import build_status_payload
-from integrations.models import Channel, Delivery
-from orders.models import Order, OrderItem, StatusChange, StatusMapping
+from orders.models import Channel, Delivery, Order, OrderItem, StatusChange, StatusMapping
 
 SHOP_FIXTURE = ROOT / "tests" / "fixtures" / "shop_order_created.json"
 ITEMS_PER_ORDER = 3

@@ -255,7 +255,7 @@ class Soak:
 
     def _drain(self, timeout: float = 600) -> float | None:
         self._django()
-        from integrations.models import Delivery
+        from orders.models import Delivery
 
         started = time.monotonic()
         while time.monotonic() - started < timeout:
@@ -266,9 +266,8 @@ class Soak:
         return None
 
     def _verify(self) -> dict:
-        from integrations.models import Delivery
         from integrations.sandbox.models import SandboxRequest
-        from orders.models import Order
+        from orders.models import Delivery, Order
 
         stored = dict(Order.objects.values_list("shop_order_id", "status__code"))
         lost = [o for o, code in self.final.items() if stored.get(o) != code]

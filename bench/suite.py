@@ -41,7 +41,7 @@ from bench.processes import (
 )
 from bench.profiling import Profiler
 from bench.web import ServerCpu, ceiling_run, ingest_run
-from integrations.models import Delivery
+from orders.models import Delivery
 
 START_TIMEOUT = 60.0
 # Without remote control (the embedded broker) a worker cannot be pinged: this long covers its start.

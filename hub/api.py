@@ -1,4 +1,4 @@
-"""What every API endpoint shares: one error shape, token authentication, domain errors."""
+"""What every API endpoint shares: one error shape (domain errors mapped to HTTP here), token authentication."""
 
 from __future__ import annotations
 
@@ -18,26 +18,22 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from orders.errors import ApplicationError, ConflictError, NotFoundError, StatusUnknownError
+
 logger = logging.getLogger(__name__)
 
 
-class ApplicationError(Exception):
-    """A domain error with an HTTP status, raised by services and shown as the one error shape."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+# Each domain error's answer; the first match wins, so subclasses come before their parents.
+DOMAIN_ERROR_STATUS: tuple[tuple[type[ApplicationError], int], ...] = (
+    (NotFoundError, status.HTTP_404_NOT_FOUND),
+    (ConflictError, status.HTTP_409_CONFLICT),
+    (StatusUnknownError, status.HTTP_400_BAD_REQUEST),
+    (ApplicationError, status.HTTP_400_BAD_REQUEST),
+)
 
 
-class NotFoundError(ApplicationError):
-    status_code = status.HTTP_404_NOT_FOUND
-
-
-class ConflictError(ApplicationError):
-    status_code = status.HTTP_409_CONFLICT
+def domain_error_status(exc: ApplicationError) -> int:
+    return next(code for kind, code in DOMAIN_ERROR_STATUS if isinstance(exc, kind))
 
 
 class ServiceUnavailableError(exceptions.APIException):
@@ -84,7 +80,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, ApplicationError):
         fields = {exc.field or "non_field_errors": [exc.message]}
-        return Response({"message": _message(fields), "fields": fields}, status=exc.status_code)
+        return Response({"message": _message(fields), "fields": fields}, status=domain_error_status(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or None)
     elif isinstance(exc, PermissionDenied):

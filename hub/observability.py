@@ -18,6 +18,8 @@ from hub.redaction import configured_secrets, mask_text
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 _request_id: ContextVar[str] = ContextVar("request_id", default="-")
+# The delivery being sent, for the id partners use to drop duplicates (integrations.http.delivery_headers).
+_delivery_id: ContextVar[int | None] = ContextVar("delivery_id", default=None)
 # LogRecord attributes that are not "extra" fields.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "request_id"}
 
@@ -34,6 +36,20 @@ def request_id_bound(value: str) -> Iterator[None]:
         yield
     finally:
         _request_id.reset(token)
+
+
+def delivery_id_get() -> int | None:
+    return _delivery_id.get()
+
+
+@contextmanager
+def delivery_bound(delivery_id: int) -> Iterator[None]:
+    """Status calls inside the block carry this delivery's id (the same on every retry)."""
+    token = _delivery_id.set(delivery_id)
+    try:
+        yield
+    finally:
+        _delivery_id.reset(token)
 
 
 class RequestIdMiddleware:

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from celery import current_app
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
@@ -49,3 +50,11 @@ def broker_publish(send: Callable[[], object], *, what: str) -> bool:
         logger.warning("Could not queue %s (%s); the sweeper will", what, exc.__class__.__name__)
         return False
     return True
+
+
+def task_publish(name: str, *args: object, what: str) -> bool:
+    """Queue the registered task `name` with these arguments, as `broker_publish` does.
+
+    Services name the task rather than import it: its module imports them, to call them.
+    """
+    return broker_publish(lambda: current_app.tasks[name].delay(*args), what=what)

@@ -45,7 +45,6 @@ INSTALLED_APPS = [
     "import_export",
     "orders",
     "integrations",
-    "integrations.sandbox",
     "hub.apps.HubConfig",
 ]
 
@@ -223,6 +222,9 @@ HOROSHOP_POLL_MAX_PAGES = env.int("HOROSHOP_POLL_MAX_PAGES", default=100)
 HUB_PUBLIC_URL = env.str("HUB_PUBLIC_URL", default="")
 
 HUB_SANDBOX = env.bool("HUB_SANDBOX", default=DEBUG)
+if HUB_SANDBOX:
+    # Installed only when served: without it its tables, admin and routes do not exist at all.
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("integrations") + 1, "integrations.sandbox")
 # Where `make run` serves (gunicorn --bind HOST:PORT): the URLs it prints and its sandbox partners follow.
 HUB_BIND = env.str("HUB_BIND", default="127.0.0.1:8000")
 # The address of the last `make run`, which it writes to var/dev.env: where `make demo` goes.
@@ -323,6 +325,10 @@ CELERY_BEAT_SCHEDULE = {
     "deliveries-alert": {"task": "integrations.deliveries_alert", "schedule": 60, "options": {"expires": 60}},
     "retention-purge": {"task": "integrations.retention_purge", "schedule": 3600, "options": {"expires": 3600}},
 }
+if HUB_SANDBOX:
+    CELERY_BEAT_SCHEDULE["sandbox-purge"] = {
+        "task": "sandbox.requests_purge", "schedule": 3600, "options": {"expires": 3600},
+    }
 if HOROSHOP_POLL_INTERVAL > 0:
     CELERY_BEAT_SCHEDULE["horoshop-poll"] = {
         "task": "integrations.horoshop_poll",

@@ -7,5 +7,8 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Partners")
 
     def ready(self) -> None:
-        # The OpenAPI descriptions of the hub's token authentications register on import.
-        import hub.schema  # noqa: F401
+        # Late imports are Django's way here: models are loaded only once every app is ready.
+        import hub.schema  # noqa: F401  (the token authentications' OpenAPI descriptions register on import)
+        from integrations.partners import partners_register
+
+        partners_register()

@@ -18,8 +18,7 @@ from pathlib import Path
 import requests
 from django.conf import settings
 
-from integrations.models import Delivery, DeliveryAttempt
-from orders.models import Order
+from orders.models import Delivery, DeliveryAttempt, Order
 
 SAMPLE = Path(__file__).resolve().parent / "demo_order.json"
 DEMO_CHOCO_USER = 1234567
@@ -115,7 +114,7 @@ class Demo:
 
     def _show(self, delivery: Delivery) -> None:
         attempt = DeliveryAttempt.objects.filter(delivery=delivery).order_by("-number").first()
-        self.say(f"  {delivery.get_channel_display()}: {delivery.get_state_display()}"
+        self.say(f"  {delivery.channel_label}: {delivery.get_state_display()}"
                  + (f" ({delivery.last_error})" if delivery.last_error else ""))
         if attempt is not None:
             self.say(f"    sent {attempt.request_method} {attempt.request_url}")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -15,8 +13,9 @@ from django.conf import settings
 from django.utils import timezone
 from requests.adapters import HTTPAdapter
 
+from hub.observability import delivery_id_get
 from hub.redaction import MASK, mask_text, mask_url
-from integrations.exceptions import (
+from orders.partner_errors import (
     Exchange,
     PartnerNotConfiguredError,
     PartnerOverloadedError,
@@ -26,18 +25,6 @@ from integrations.exceptions import (
 
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "proxy-authorization"})
 _session: requests.Session | None = None
-# The delivery being sent, for the id partners use to drop duplicates (see delivery_headers).
-_delivery_id: ContextVar[int | None] = ContextVar("delivery_id", default=None)
-
-
-@contextmanager
-def delivery_bound(delivery_id: int) -> Iterator[None]:
-    """Status calls inside the block carry this delivery's id (the same on every retry)."""
-    token = _delivery_id.set(delivery_id)
-    try:
-        yield
-    finally:
-        _delivery_id.reset(token)
 
 
 def delivery_headers() -> dict[str, str]:
@@ -46,7 +33,7 @@ def delivery_headers() -> dict[str, str]:
     Delivery is at least once: a partner that sees a key again may drop the request. Only status
     calls carry them, never token requests (a gateway might replay a cached, expired token).
     """
-    delivery_id = _delivery_id.get()
+    delivery_id = delivery_id_get()
     if delivery_id is None:
         return {}
     return {"Idempotency-Key": f"hub-delivery-{delivery_id}", "X-Hub-Delivery-Id": str(delivery_id)}

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 
-from integrations.models import Channel, ChannelSwitch, Delivery, DeliveryAttempt, InboundEvent, PollRun
-from orders.models import Order, StatusMapping
+from integrations.models import InboundEvent, PollRun
+from orders.models import ChannelSwitch, Delivery, DeliveryAttempt, Order, StatusMapping
+from orders.partners import partners
+from orders.selectors import deliveries_open_failures
 
 OPEN_FAILURES_SHOWN = 10
 FAILING_POLLS_SCAN = 20
@@ -61,20 +63,6 @@ class Dashboard:
                     or self.mappings_needing_setup)
 
 
-def deliveries_open_failures() -> QuerySet[Delivery]:
-    """Failed deliveries that are still the newest for their order and partner.
-
-    A failure that was resent, or overtaken by a newer status, is no longer one: a newer row exists.
-    """
-    newer = Delivery.objects.filter(order_id=OuterRef("order_id"), channel=OuterRef("channel"), pk__gt=OuterRef("pk"))
-    return Delivery.objects.filter(state=Delivery.State.FAILED).exclude(Exists(newer))
-
-
-def order_has_open_failure() -> Exists:
-    """For filtering orders: one of its partners' newest delivery failed."""
-    return Exists(deliveries_open_failures().filter(order_id=OuterRef("pk")))
-
-
 def _open_failures_by_order(limit: int) -> tuple[list[OrderFailure], int]:
     failures = deliveries_open_failures()
     order_ids = list(failures.values("order_id").annotate(last=Max("updated_at")).order_by("-last")
@@ -83,9 +71,9 @@ def _open_failures_by_order(limit: int) -> tuple[list[OrderFailure], int]:
     grouped: dict[int, OrderFailure] = {}
     for row in rows:
         if row.order_id in grouped:
-            grouped[row.order_id].channels.append(row.get_channel_display())
+            grouped[row.order_id].channels.append(row.channel_label)
         else:
-            grouped[row.order_id] = OrderFailure(order=row.order, channels=[row.get_channel_display()],
+            grouped[row.order_id] = OrderFailure(order=row.order, channels=[row.channel_label],
                                                  last_error=row.last_error, failed_at=row.updated_at)
     total = failures.values("order_id").distinct().count() if len(order_ids) == limit else len(order_ids)
     return [grouped[i] for i in order_ids if i in grouped], total
@@ -116,10 +104,10 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
     failed = dict(deliveries_open_failures().values("channel").annotate(n=Count("id")).values_list("channel", "n"))
     paused = dict(ChannelSwitch.objects.filter(paused=True).values_list("channel", "changed_at"))
     channels = [
-        ChannelFigures(channel=value, label=str(label), pending=counts.get(value, {}).get("pending", 0),
+        ChannelFigures(channel=value, label=partners.label(value), pending=counts.get(value, {}).get("pending", 0),
                        failed=failed.get(value, 0), delivered_today=counts.get(value, {}).get("delivered_today", 0),
                        paused=value in paused, paused_since=paused.get(value))
-        for value, label in Channel.choices
+        for value in [channel for partner in partners.all() for channel in partner.channels()]
     ]
     good_poll = PollRun.objects.filter(ok=True).order_by("-started_at").values_list("started_at", flat=True).first()
     failing_polls, poll_error = _failing_polls()
@@ -140,32 +128,6 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
         failing_polls=failing_polls,
         last_poll_error=poll_error,
     )
-
-
-@dataclass(frozen=True)
-class PartnerState:
-    """One partner's side of an order: its newest delivery and whether the channel is paused."""
-
-    channel: str
-    label: str
-    delivery: Delivery
-    paused_since: datetime | None
-
-
-def order_partner_states(*, order_id: int) -> list[PartnerState]:
-    """Each partner's newest delivery for one order, with the channel's pause (two queries)."""
-    paused = dict(ChannelSwitch.objects.filter(paused=True).values_list("channel", "changed_at"))
-    return [PartnerState(channel=d.channel, label=d.get_channel_display(), delivery=d,
-                         paused_since=paused.get(d.channel))
-            for d in delivery_latest_per_channel(order_id=order_id)]
-
-
-def delivery_latest_per_channel(*, order_id: int) -> list[Delivery]:
-    """The newest delivery of each channel for one order (one query)."""
-    latest: dict[str, Delivery] = {}
-    for delivery in Delivery.objects.filter(order_id=order_id).order_by("-created_at", "-id"):
-        latest.setdefault(delivery.channel, delivery)
-    return sorted(latest.values(), key=lambda d: d.channel)
 
 
 @dataclass(frozen=True)

@@ -18,24 +18,22 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from import_export.admin import ExportMixin
-from import_export.formats.base_formats import CSV, XLSX
 
-from hub.api import ConflictError
-from integrations.models import Delivery
-from integrations.selectors import order_has_open_failure, order_partner_states
-from integrations.services.outbox import deliveries_resend
-from integrations.templatetags.hub_admin import badge
+from orders.admin_deliveries import DeliveryAdmin  # noqa: F401 - registers the deliveries' admin
 from orders.admin_display import partner_states_html, partners_compact
-from orders.admin_export import OrderResource
+from orders.admin_export import EXPORT_FORMATS, OrderResource
 from orders.admin_inlines import DeliveryInline, OrderItemInline, StatusChangeInline, pretty_json, status_name
 from orders.admin_mappings import StatusMappingAdmin  # noqa: F401 - registers the mappings' admin
-from orders.models import Order, StatusChange, StatusMapping
+from orders.errors import ConflictError
+from orders.models import Delivery, Order, StatusChange, StatusMapping
 from orders.pagination import EstimatedCountPaginator
+from orders.selectors import order_has_open_failure, order_partner_states
 from orders.services.links import order_links_update
+from orders.services.outbox import deliveries_resend
 from orders.services.search import order_search_q
 from orders.services.status import order_change_status
+from orders.templatetags.hub_admin import badge
 
-EXPORT_FORMATS = [CSV, XLSX]
 BULK_SHOWN = 20
 
 
@@ -186,7 +184,7 @@ class OrderAdmin(ExportMixin, admin.ModelAdmin):
             raise PermissionDenied
         delivery = get_object_or_404(Delivery, pk=request.POST.get("delivery") or 0, order=order)
         resent, _skipped = deliveries_resend(delivery_ids=[delivery.pk])
-        label = delivery.get_channel_display()
+        label = delivery.channel_label
         if resent:
             self.log_change(request, order, gettext("Sent again to %(partner)s (delivery %(id)d).")
                             % {"partner": label, "id": delivery.pk})

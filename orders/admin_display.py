@@ -11,9 +11,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
-from integrations.models import Delivery
-from integrations.selectors import PartnerState
-from integrations.templatetags.hub_admin import badge
+from orders.models import Delivery
+from orders.selectors import PartnerState
+from orders.templatetags.hub_admin import badge
 
 RESENDABLE = frozenset({Delivery.State.FAILED, Delivery.State.DELIVERED})
 ERROR_SHOWN = 160
@@ -30,7 +30,7 @@ def when(moment: datetime | None) -> str:
 
 def delivery_words(delivery: Delivery, *, paused_since: datetime | None = None) -> str:
     """One partner's newest delivery in words: "waiting: Choco paused since 10:42"."""
-    label = delivery.get_channel_display()
+    label = delivery.channel_label
     state = delivery.state
     if state == Delivery.State.DELIVERED:
         return _("delivered at %(time)s") % {"time": when(delivery.delivered_at)}
@@ -59,7 +59,7 @@ def partner_states_html(states: list[PartnerState], *, resend_url: str) -> str:
         delivery = state.delivery
         shown = Delivery.State.PENDING if state.paused_since and delivery.state == "pending" else delivery.state
         words = delivery_words(delivery, paused_since=state.paused_since)
-        link = reverse("admin:integrations_delivery_change", args=[delivery.pk])
+        link = reverse("admin:orders_delivery_change", args=[delivery.pk])
         button = ""
         if delivery.state in RESENDABLE:
             button = format_html(
@@ -77,7 +77,7 @@ def partners_compact(deliveries: list[Delivery]) -> str:
         latest.setdefault(delivery.channel, delivery)
     if not latest:
         return "—"
-    return format_html_join(" ", "{}", ((badge(d.state, f"{d.get_channel_display()}: {d.get_state_display()}"),)
+    return format_html_join(" ", "{}", ((badge(d.state, f"{d.channel_label}: {d.get_state_display()}"),)
                                         for _, d in sorted(latest.items())))
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from import_export import fields, resources
+from import_export.formats.base_formats import CSV, XLSX
 
-from integrations.models import Delivery
-from orders.models import Order
+from orders.models import Delivery, Order
+
+EXPORT_FORMATS = [CSV, XLSX]
 
 
 class OrderResource(resources.ModelResource):
@@ -26,7 +28,7 @@ class OrderResource(resources.ModelResource):
 
 class DeliveryResource(resources.ModelResource):
     order = fields.Field(attribute="order__shop_order_id", column_name="order")
-    channel = fields.Field(attribute="get_channel_display", column_name="channel")
+    channel = fields.Field(attribute="channel_label", column_name="channel")
     state = fields.Field(attribute="get_state_display", column_name="state")
 
     class Meta:

@@ -12,9 +12,18 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from integrations.models import Delivery
-from integrations.templatetags.hub_admin import badge
-from orders.models import OrderItem, StatusChange, StatusMapping
+from orders.models import Delivery, OrderItem, StatusChange, StatusMapping
+from orders.templatetags.hub_admin import badge
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """An audit table: managers read it, nobody adds or edits a row."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -5,15 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.http import HttpRequest, HttpResponseRedirect
-from django.urls import path, reverse
+from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from hub.api import ApplicationError
 from orders.models import StatusMapping
 
 
@@ -65,27 +62,6 @@ class StatusMappingAdmin(admin.ModelAdmin):
         (_("Shop"), {"fields": ["shop_enabled"]}),
         (_("What the buyer sees"), {"fields": ["preview"]}),
     ]
-
-    def get_urls(self) -> list:
-        extra = [path("import-shop-statuses/", self.admin_site.admin_view(self.import_shop_statuses),
-                      name="orders_statusmapping_import")]
-        return extra + super().get_urls()
-
-    def import_shop_statuses(self, request: HttpRequest) -> HttpResponseRedirect:
-        """Read the shop's status list and add what is missing (POST only: it writes)."""
-        from integrations.exceptions import PartnerError
-        from integrations.services.horoshop_setup import shop_statuses_import
-
-        if request.method == "POST" and self.has_add_permission(request):
-            try:
-                created, known = shop_statuses_import()
-            except (ApplicationError, PartnerError) as exc:
-                self.message_user(request, exc.message, messages.ERROR)
-            else:
-                added = ngettext("%(c)d new status added", "%(c)d new statuses added", created) % {"c": created}
-                mapped = ngettext("%(k)d already mapped", "%(k)d already mapped", known) % {"k": known}
-                self.message_user(request, f"{added}, {mapped}.")
-        return HttpResponseRedirect(reverse("admin:orders_statusmapping_changelist"))
 
     @admin.display(description="Choco")
     def choco_summary(self, obj: StatusMapping) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from dataclasses import dataclass
+from datetime import datetime
 
-from hub.api import NotFoundError
-from orders.models import Order, StatusChange, StatusMapping, order_number_canonical
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+
+from orders.errors import NotFoundError, StatusUnknownError
+from orders.models import ChannelSwitch, Delivery, Order, StatusChange, StatusMapping, order_number_canonical
 
 
 def _unknown(shop_order_id: str) -> NotFoundError:
@@ -26,8 +29,6 @@ def order_get_by_number(*, shop_order_id: str) -> Order:
 
 def order_detail_get(*, shop_order_id: str) -> Order:
     """The order with items, history and deliveries loaded in a fixed number of queries."""
-    from integrations.models import Delivery
-
     queryset = Order.objects.select_related("status").prefetch_related(
         "items",
         Prefetch(
@@ -68,11 +69,41 @@ def status_mapping_cancellation_target() -> StatusMapping | None:
     return StatusMapping.objects.filter(is_cancellation_target=True).first()
 
 
-def status_mappings_list() -> QuerySet[StatusMapping]:
-    return StatusMapping.objects.all()
+def deliveries_open_failures() -> QuerySet[Delivery]:
+    """Failed deliveries that are still the newest for their order and partner.
+
+    A failure that was resent, or overtaken by a newer status, is no longer one: a newer row exists.
+    """
+    newer = Delivery.objects.filter(order_id=OuterRef("order_id"), channel=OuterRef("channel"), pk__gt=OuterRef("pk"))
+    return Delivery.objects.filter(state=Delivery.State.FAILED).exclude(Exists(newer))
 
 
-class StatusUnknownError(NotFoundError):
-    """An unknown status in a request body is the caller's mistake: 400, not 404."""
+def order_has_open_failure() -> Exists:
+    """For filtering orders: one of its partners' newest delivery failed."""
+    return Exists(deliveries_open_failures().filter(order_id=OuterRef("pk")))
 
-    status_code = 400
+
+@dataclass(frozen=True)
+class PartnerState:
+    """One partner's side of an order: its newest delivery and whether the channel is paused."""
+
+    channel: str
+    label: str
+    delivery: Delivery
+    paused_since: datetime | None
+
+
+def order_partner_states(*, order_id: int) -> list[PartnerState]:
+    """Each partner's newest delivery for one order, with the channel's pause (two queries)."""
+    paused = dict(ChannelSwitch.objects.filter(paused=True).values_list("channel", "changed_at"))
+    return [PartnerState(channel=d.channel, label=d.channel_label, delivery=d,
+                         paused_since=paused.get(d.channel))
+            for d in delivery_latest_per_channel(order_id=order_id)]
+
+
+def delivery_latest_per_channel(*, order_id: int) -> list[Delivery]:
+    """The newest delivery of each channel for one order (one query)."""
+    latest: dict[str, Delivery] = {}
+    for delivery in Delivery.objects.filter(order_id=order_id).order_by("-created_at", "-id"):
+        latest.setdefault(delivery.channel, delivery)
+    return sorted(latest.values(), key=lambda d: d.channel)

@@ -80,7 +80,7 @@ def send_webhook(api_client):
 @pytest.fixture
 def default_mappings(db) -> None:
     """The shipped mappings; a transactional test's flush removes what the data migration made."""
-    from integrations.services.channels import channel_switches_ensure
+    from orders.services.channels import channel_switches_ensure
     from orders.services.mappings import mappings_ensure_defaults
 
     mappings_ensure_defaults()
@@ -90,6 +90,7 @@ def default_mappings(db) -> None:
 @pytest.fixture
 def make_order(shop_payload, default_mappings):
     """Create an order through the intake service, as a webhook would."""
+    from integrations.horoshop.order_report import order_report_from_shop
     from orders.models import StatusChange
     from orders.services.intake import order_upsert_from_shop
 
@@ -101,9 +102,8 @@ def make_order(shop_payload, default_mappings):
         payload = {**copy.deepcopy(shop_payload), "order_id": next(counter), **overrides}
         serializer = ShopWebhookApi.InputSerializer(data=payload)
         serializer.is_valid(raise_exception=True)
-        return order_upsert_from_shop(
-            data=serializer.validated_data, raw=payload, source=StatusChange.Source.SHOP_WEBHOOK
-        ).order
+        report = order_report_from_shop(data=serializer.validated_data, raw=payload)
+        return order_upsert_from_shop(report=report, source=StatusChange.Source.SHOP_WEBHOOK).order
 
     return make
 

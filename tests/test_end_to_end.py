@@ -6,8 +6,7 @@ from urllib.parse import parse_qs
 import pytest
 from rest_framework.test import APIClient
 
-from integrations.models import Delivery
-from orders.models import Order
+from orders.models import Delivery, Order
 from tests.conftest import webhook_url
 from tests.partners import CHOCO_STATUS, HOROSHOP_GET, HOROSHOP_UPDATE, IMSHOP_SYNC
 from tests.worker import celery_worker, wait_for

@@ -46,7 +46,7 @@ def test_the_request_id_follows_the_order_into_its_deliveries(api_client, shop_p
     api_client.put(webhook_url(), data=json.dumps(payload), content_type="application/json",
                    HTTP_X_REQUEST_ID="trace-77")
     # then
-    from integrations.models import Delivery
+    from orders.models import Delivery
 
     assert Delivery.objects.get().request_id == "trace-77"
 

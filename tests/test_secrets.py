@@ -28,9 +28,9 @@ from rest_framework.test import APIClient
 from werkzeug import Request, Response
 
 from hub.observability import JsonFormatter, PlainFormatter
-from integrations.models import Delivery, DeliveryAttempt, InboundEvent
-from integrations.services.dispatch import delivery_send
-from orders.models import StatusChange
+from integrations.models import InboundEvent
+from orders.models import Delivery, DeliveryAttempt, StatusChange
+from orders.services.dispatch import delivery_send
 from orders.services.status import order_change_status
 
 pytestmark = pytest.mark.django_db
@@ -145,8 +145,9 @@ def test_no_secret_reaches_a_log_a_row_or_a_page(echoing_partners, shop_payload,
     caplog.set_level(logging.DEBUG)
     # when
     codes = run_the_whole_flow(shop_payload, mapping)
-    pages = [admin_client.get(reverse(f"admin:integrations_{name}_change", args=[pk])).content.decode()
-             for name, model in (("delivery", Delivery), ("inboundevent", InboundEvent))
+    pages = [admin_client.get(reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change",
+                                      args=[pk])).content.decode()
+             for model in (Delivery, InboundEvent)
              for pk in model.objects.values_list("pk", flat=True)]
     lines = [formatter.format(record) for record in caplog.records for formatter in (JsonFormatter(), PlainFormatter(
         "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))]

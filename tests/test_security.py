@@ -11,7 +11,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
-from integrations.exceptions import PartnerNotConfiguredError
+from orders.partner_errors import PartnerNotConfiguredError
 from tests.conftest import webhook_url
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,8 +12,8 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from hub.api import SettingTokenAuthentication, bearer_token
 from integrations.api.base import InboundApiView, error_responses
+from integrations.imshop.cancellation import order_cancel_from_imshop
 from integrations.models import InboundEvent
-from orders.services.cancellation import order_cancel_from_imshop
 
 
 class ImshopCallbackAuthentication(SettingTokenAuthentication):

@@ -8,11 +8,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from hub.api import NotFoundError, SettingTokenAuthentication, bearer_token
+from hub.api import SettingTokenAuthentication, bearer_token
 from integrations.api.base import InboundApiView, error_responses
 from integrations.horoshop.order_format import ShopOrderSerializer
+from integrations.horoshop.webhook import shop_webhook_receive
 from integrations.models import InboundEvent
-from integrations.services.shop_intake import shop_webhook_receive
+from orders.errors import NotFoundError
 
 SHOP_EVENTS = ("order_created", "order_update", "order_paid")
 RESPONSES = {

@@ -10,8 +10,8 @@ from django.conf import settings
 
 from integrations import http
 from integrations.choco.payloads import encode_form
-from integrations.exceptions import Exchange, PartnerRejectedError
 from integrations.tokens import TokenStore
+from orders.partner_errors import Exchange, PartnerRejectedError
 
 TOKEN_NAME = "choco"
 AUTH_PATH = "/auth/token"

@@ -8,8 +8,8 @@ from typing import Any
 from django.conf import settings
 
 from integrations import http
-from integrations.exceptions import Exchange, PartnerRejectedError
 from integrations.tokens import TokenStore
+from orders.partner_errors import Exchange, PartnerRejectedError
 
 TOKEN_NAME = "horoshop"
 TOKEN_TTL_SECONDS = 600.0

@@ -8,7 +8,7 @@ from django.conf import settings
 
 from hub.redaction import url_secret_parts
 from integrations import http
-from integrations.exceptions import Exchange, PartnerRejectedError
+from orders.partner_errors import Exchange, PartnerRejectedError
 
 
 class ImshopClient:

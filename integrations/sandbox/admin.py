@@ -6,7 +6,6 @@ import json
 import re
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin
 from django.forms import ModelForm
 from django.http import HttpRequest
@@ -17,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from integrations.sandbox.bodies import form_parse
 from integrations.sandbox.models import SandboxRequest, SandboxShopOrder, SandboxSwitch
 from integrations.sandbox.services import sandbox_switch_set
-from orders.admin_inlines import pretty_json
+from orders.admin_inlines import ReadOnlyAdmin, pretty_json
 
 PRE = "<pre style='white-space:pre-wrap;max-width:60em'>{}</pre>"
 
@@ -72,14 +71,6 @@ def _flat(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
     else:
         return [(prefix, value)]
     return [pair for key, item in items for pair in _flat(item, f"{prefix}[{key}]" if prefix else str(key))]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class SandboxRequestAdmin(ReadOnlyAdmin):
@@ -142,8 +133,7 @@ class SandboxShopOrderAdmin(ReadOnlyAdmin):
     fields = readonly_fields = ["order_id", "status", "created_at", "updated_at"]
 
 
-if settings.HUB_SANDBOX:
-    # Only where the sandbox is served: a production admin has no stand-ins to show.
-    admin.site.register(SandboxRequest, SandboxRequestAdmin)
-    admin.site.register(SandboxSwitch, SandboxSwitchAdmin)
-    admin.site.register(SandboxShopOrder, SandboxShopOrderAdmin)
+# The app is installed only where the sandbox is served: a production admin has no stand-ins to show.
+admin.site.register(SandboxRequest, SandboxRequestAdmin)
+admin.site.register(SandboxSwitch, SandboxSwitchAdmin)
+admin.site.register(SandboxShopOrder, SandboxShopOrderAdmin)

@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import mail_admins
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from integrations import http
-from integrations.exceptions import PartnerError
-from integrations.models import Delivery, DeliveryAttempt, InboundEvent
-from integrations.sandbox.models import SandboxRequest
+from integrations.models import InboundEvent
+from orders.models import Delivery, DeliveryAttempt
+from orders.partner_errors import PartnerError
 
 logger = logging.getLogger(__name__)
 
@@ -23,22 +24,26 @@ ALERT_LIST_MAX = 50
 
 
 def retention_purge(*, now: datetime | None = None) -> dict[str, int]:
-    """Delete inbound events, delivery attempts and sandbox requests older than RETENTION_DAYS, in batches.
+    """Delete inbound events and delivery attempts older than RETENTION_DAYS, in batches.
 
     Orders, their history and deliveries are never purged.
     """
     cutoff = (now or timezone.now()) - timedelta(days=settings.RETENTION_DAYS)
     purged = {}
     for name, queryset in (("inbound_events", InboundEvent.objects.filter(created_at__lt=cutoff)),
-                           ("delivery_attempts", DeliveryAttempt.objects.filter(started_at__lt=cutoff)),
-                           ("sandbox_requests", SandboxRequest.objects.filter(created_at__lt=cutoff))):
-        total = 0
-        while ids := list(queryset.values_list("pk", flat=True)[:PURGE_BATCH]):
-            total += queryset.model.objects.filter(pk__in=ids).delete()[0]
-        purged[name] = total
+                           ("delivery_attempts", DeliveryAttempt.objects.filter(started_at__lt=cutoff))):
+        purged[name] = rows_purge(queryset)
     if any(purged.values()):
         logger.info("Retention purge removed %s", purged, extra=purged)
     return purged
+
+
+def rows_purge(queryset: QuerySet[Any]) -> int:
+    """Delete these rows PURGE_BATCH at a time (no long lock, no huge transaction); how many went."""
+    total = 0
+    while ids := list(queryset.values_list("pk", flat=True)[:PURGE_BATCH]):
+        total += queryset.model.objects.filter(pk__in=ids).delete()[0]
+    return total
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,7 @@ class Problem:
     def line(self) -> str:
         d = self.delivery
         what = "failed for good" if self.level == "failed" else "not delivered yet"
-        return f"Order #{d.order.shop_order_id} → {d.get_channel_display()}: {what} ({d.last_error or 'no answer yet'})"
+        return f"Order #{d.order.shop_order_id} → {d.channel_label}: {what} ({d.last_error or 'no answer yet'})"
 
 
 def _claim(queryset, level: str) -> list[Delivery]:

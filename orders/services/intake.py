@@ -6,25 +6,35 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from orders.models import Order, OrderItem, StatusChange, StatusMapping
+from orders.services.outbox import deliveries_create_for_payment
 from orders.services.search import order_search_values
+from orders.services.shop_sync import order_back_sync_pending
 from orders.services.status import order_change_status
 
 logger = logging.getLogger(__name__)
 
-# Payload keys copied onto the order as they are (after validation).
-ORDER_FIELDS = (
-    "delivery_name", "delivery_email", "delivery_phone", "delivery_city", "delivery_address",
-    "delivery_price", "comment", "payed", "total_default", "total_sum", "total_quantity",
-    "discount_percent", "discount_value", "coupon_code", "coupon_percent", "coupon_discount_value",
-    "coupon_type", "stat_created", "currency", "order_without_callback",
-)
 ITEM_FIELDS = ("title", "article", "price", "quantity", "total_price", "discount_marker", "url", "photo_url")
+
+
+@dataclass(frozen=True)
+class OrderReport:
+    """An order as the shop reports it, in the hub's own field names (the shop's format is read at the edge).
+
+    `values` are Order fields, `items` OrderItem fields in the shop's order, `links` the partner
+    links the report carries (never cleared by a report without them), `raw` the body as it arrived.
+    """
+
+    shop_order_id: str
+    shop_status_id: int
+    values: dict[str, Any]
+    items: list[dict[str, Any]]
+    links: dict[str, Any]
+    raw: dict[str, Any]
 
 
 @dataclass
@@ -61,37 +71,8 @@ def status_mapping_for_shop_status(*, shop_status_id: int) -> StatusMapping:
     return mapping
 
 
-def _defaults(data: dict[str, Any]) -> dict[str, Any]:
-    values = {name: data[name] for name in ORDER_FIELDS if name in data}
-    values = {k: ("" if v is None and k in _TEXT_FIELDS else v) for k, v in values.items()}
-    for k in _NUMBER_FIELDS:
-        if k in values and values[k] is None:
-            values[k] = Decimal(0) if k != "coupon_type" else 0
-    for k in ("payed", "order_without_callback"):
-        if k in values and values[k] is None:
-            values[k] = False
-    values["shop_user_id"] = data.get("user")
-    for kind in ("delivery_type", "payment_type"):
-        nested = data.get(kind) or {}
-        values[f"{kind}_id"] = nested.get("id")
-        values[f"{kind}_title"] = nested.get("title") or ""
-    return values
-
-
-_TEXT_FIELDS = frozenset({"delivery_name", "delivery_email", "delivery_phone", "delivery_city", "delivery_address",
-                          "comment", "coupon_code", "currency"})
-_NUMBER_FIELDS = frozenset({"total_default", "total_sum", "total_quantity", "discount_percent", "discount_value",
-                            "coupon_percent", "coupon_discount_value", "coupon_type"})
-
-
-def _items(data: dict[str, Any]) -> list[OrderItem]:
-    items = []
-    for position, product in enumerate(data.get("products") or []):
-        values = {k: product.get(k) for k in ITEM_FIELDS}
-        values = {k: (v if v is not None else ("" if k in ("title", "article", "discount_marker", "url", "photo_url")
-                                                else Decimal(0))) for k, v in values.items()}
-        items.append(OrderItem(position=position, **values))
-    return items
+def _items(report: OrderReport) -> list[OrderItem]:
+    return [OrderItem(position=position, **values) for position, values in enumerate(report.items)]
 
 
 def _lock_or_create(*, shop_order_id: str, values: dict[str, Any]) -> tuple[Order, bool]:
@@ -108,9 +89,9 @@ def _lock_or_create(*, shop_order_id: str, values: dict[str, Any]) -> tuple[Orde
 
 
 def order_upsert_from_shop(
-    *, data: dict[str, Any], raw: dict[str, Any], source: StatusChange.Source, confirm_status: bool = False
+    *, report: OrderReport, source: StatusChange.Source, confirm_status: bool = False
 ) -> IntakeResult:
-    """Take an order as the shop reports it (validated `data`, original `raw`).
+    """Take an order as the shop reports it (webhook or poll).
 
     A new order is created with its items and its first status. The same payload again changes
     nothing. Otherwise changed fields are saved, and a `stat_status` different from what the
@@ -120,39 +101,39 @@ def order_upsert_from_shop(
     from the shop's API, the truth, and feeds that in. Links (`choco_user_id`, `imshop_uuid`) are
     only set when the payload carries them, never cleared by it.
     """
-    shop_order_id = str(data["order_id"])
+    shop_order_id, raw, status_id = report.shop_order_id, report.raw, report.shop_status_id
     fingerprint = payload_fingerprint(raw)
-    values = _defaults(data)
+    values = dict(report.values)
     values |= order_search_values(name=values.get("delivery_name", ""), email=values.get("delivery_email", ""),
                                   phone=values.get("delivery_phone", ""))
-    links = {k: data[k] for k in ("choco_user_id", "imshop_uuid") if data.get(k) not in (None, "")}
+    links = report.links
     # No savepoint of its own: any error here ends the caller's transaction too.
     with transaction.atomic(savepoint=False):
         order, created = _lock_or_create(
             shop_order_id=shop_order_id,
             values={**values, **links, "raw_payload": raw, "payload_hash": fingerprint,
-                    "shop_status_id": data["stat_status"]},
+                    "shop_status_id": status_id},
         )
         result = IntakeResult(order=order, created=created)
         if created:
-            OrderItem.objects.bulk_create([_attach(item, order) for item in _items(data)])
-        elif order.payload_hash == fingerprint and order.shop_status_id == data["stat_status"]:
+            OrderItem.objects.bulk_create([_attach(item, order) for item in _items(report)])
+        elif order.payload_hash == fingerprint and order.shop_status_id == status_id:
             # Nothing new. The status is compared too: a webhook's status waits for the shop's
             # API to confirm it, and the confirmation reads back this very body.
             return result
         else:
-            result.changed_fields = _apply_changes(order, values={**values, **links}, data=data)
+            result.changed_fields = _apply_changes(order, values={**values, **links}, report=report)
             order.raw_payload, order.payload_hash = raw, fingerprint
             fields = [name for name in result.changed_fields if name != "items"]
             order.save(update_fields=[*fields, "raw_payload", "payload_hash", "updated_at"])
         if created:
-            result.status_change = _shop_status_changed(order=order, shop_status_id=data["stat_status"], source=source)
-        elif order.shop_status_id != data["stat_status"]:
+            result.status_change = _shop_status_changed(order=order, shop_status_id=status_id, source=source)
+        elif order.shop_status_id != status_id:
             if confirm_status:
                 result.needs_confirmation = True
             else:
                 result.status_change = _shop_status_changed(
-                    order=order, shop_status_id=data["stat_status"], source=source
+                    order=order, shop_status_id=status_id, source=source
                 )
         if "payed" in result.changed_fields:
             _payment_changed(order)
@@ -160,8 +141,6 @@ def order_upsert_from_shop(
 
 
 def _payment_changed(order: Order) -> None:
-    from integrations.services.outbox import deliveries_create_for_payment
-
     order.refresh_from_db(fields=["status"])
     deliveries_create_for_payment(order=order)
 
@@ -171,11 +150,11 @@ def _attach(item: OrderItem, order: Order) -> OrderItem:
     return item
 
 
-def _apply_changes(order: Order, *, values: dict[str, Any], data: dict[str, Any]) -> list[str]:
+def _apply_changes(order: Order, *, values: dict[str, Any], report: OrderReport) -> list[str]:
     changed = [name for name, value in values.items() if getattr(order, name) != value]
     for name in changed:
         setattr(order, name, values[name])
-    new_items = _items(data)
+    new_items = _items(report)
     old = [tuple(getattr(i, f) for f in ITEM_FIELDS) for i in order.items.all()]
     if old != [tuple(getattr(i, f) for f in ITEM_FIELDS) for i in new_items]:
         order.items.all().delete()
@@ -190,7 +169,7 @@ def _shop_status_changed(*, order: Order, shop_status_id: int, source: StatusCha
     Not while a change the hub made is still on its way to the shop: that back-sync will
     overwrite the shop's status, so the shop's is noted on the order and not applied.
     """
-    if order.status_id is not None and _back_sync_pending(order):
+    if order.status_id is not None and order_back_sync_pending(order_id=order.pk):
         note = (f"The shop reported status {shop_status_id} while the hub's change to "
                 f"{order.status.shop_status_id if order.status else '?'} was still being written back to it.")
         Order.objects.filter(pk=order.pk).update(out_of_step_note=note)
@@ -203,20 +182,3 @@ def _shop_status_changed(*, order: Order, shop_status_id: int, source: StatusCha
     change = order_change_status(order_id=order.pk, to_status=mapping, source=source)
     order.status = mapping  # the service moved its own copy of the row
     return change
-
-
-def _back_sync_pending(order: Order) -> bool:
-    from integrations.models import Channel, Delivery
-
-    return Delivery.objects.filter(order=order, channel=Channel.SHOP, state__in=Delivery.OPEN_STATES).exists()
-
-
-def order_shop_status_synced(*, order_id: int, shop_status_id: int) -> None:
-    """The hub's status was written to the shop: the shop now says `shop_status_id`."""
-    Order.objects.filter(pk=order_id).update(shop_status_id=shop_status_id, out_of_step=False, out_of_step_note="")
-
-
-def order_flag_out_of_step(*, order_id: int, note: str) -> None:
-    """The shop could not be told of the hub's change: a manager must put them in step."""
-    Order.objects.filter(pk=order_id).update(out_of_step=True, out_of_step_note=note[:2000])
-    logger.warning("Order %s is out of step with the shop: %s", order_id, note, extra={"order": order_id})

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from hub.api import ConflictError
+from orders.errors import ConflictError
 from orders.models import Order, StatusChange, StatusMapping
 from orders.selectors import (
     order_detail_get,
@@ -16,6 +16,8 @@ from orders.selectors import (
     status_mapping_by_code,
     status_mapping_by_shop_id,
 )
+from orders.services.links import order_links_update
+from orders.services.outbox import deliveries_create_for_change
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +38,6 @@ def order_change_status(
     the shop (the shop is the truth about its own orders; the hub does not leave a final status).
     Deliveries are queued only after the transaction commits.
     """
-    from integrations.services.outbox import deliveries_create_for_change
-
     with transaction.atomic():
         order = Order.objects.select_for_update(of=("self",)).select_related("status").get(pk=order_id)
         if order.status_id == to_status.id:
@@ -85,8 +85,6 @@ def order_status_set_from_api(
 
     Raises NotFoundError (unknown order, 404), StatusUnknownError (400), ConflictError (409).
     """
-    from orders.services.links import order_links_update
-
     order = order_get_by_number(shop_order_id=shop_order_id)
     if status is not None:
         mapping = status_mapping_by_code(code=status)

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from integrations.models import Delivery
 from integrations.sandbox.admin import verdict
+from orders.models import Delivery
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("russian")]
 RU = {"HTTP_ACCEPT_LANGUAGE": "ru"}
@@ -13,7 +13,7 @@ RU = {"HTTP_ACCEPT_LANGUAGE": "ru"}
 
 def test_list_titles_take_the_accusative(admin_client, db):
     # when
-    page = admin_client.get(reverse("admin:integrations_delivery_changelist"), **RU).content.decode()
+    page = admin_client.get(reverse("admin:orders_delivery_changelist"), **RU).content.decode()
     # then
     assert "Выберите отправление для просмотра" in page
     assert "Выберите отправка" not in page

@@ -4,8 +4,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.models import ChannelSwitch, Delivery, PollRun
+from integrations.models import PollRun
 from integrations.selectors import dashboard_get
+from orders.models import ChannelSwitch, Delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +60,7 @@ def test_dashboard_lists_what_needs_a_person_with_links(admin_client, make_order
     assert "HTTP 500: down" in page
     assert f'{reverse("admin:orders_order_changelist")}?out_of_step__exact=1' in page
     choco = ChannelSwitch.objects.get(channel="choco")
-    assert reverse("admin:integrations_channelswitch_change", args=[choco.pk]) in page
+    assert reverse("admin:orders_channelswitch_change", args=[choco.pk]) in page
     assert "Choco is paused: 1 delivery waits" in page
     assert "HTTP 401 from the shop" in page
 

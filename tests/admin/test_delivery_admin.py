@@ -2,8 +2,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
-from integrations.models import ChannelSwitch, Delivery
-from orders.models import StatusChange
+from orders.models import ChannelSwitch, Delivery, StatusChange
 from orders.services.status import order_change_status
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +18,7 @@ def failed_delivery(make_order, partners):
 
 def test_delivery_list_filters_by_channel_and_state(admin_client, failed_delivery):
     # when
-    response = admin_client.get(reverse("admin:integrations_delivery_changelist"),
+    response = admin_client.get(reverse("admin:orders_delivery_changelist"),
                                 {"channel__exact": "imshop", "state__exact": "failed"})
     # then
     assert response.status_code == 200
@@ -28,7 +27,7 @@ def test_delivery_list_filters_by_channel_and_state(admin_client, failed_deliver
 
 def test_resend_makes_a_new_delivery(admin_client, failed_delivery):
     # when
-    response = admin_client.post(reverse("admin:integrations_delivery_changelist"),
+    response = admin_client.post(reverse("admin:orders_delivery_changelist"),
                                  {"action": "resend", "_selected_action": [failed_delivery.pk]}, follow=True)
     # then
     copy = Delivery.objects.get(resend_of=failed_delivery)
@@ -44,7 +43,7 @@ def test_resend_skips_a_delivery_whose_order_moved_on(admin_client, failed_deliv
     order_change_status(order_id=failed_delivery.order_id, to_status=mapping("processing"),
                         source=StatusChange.Source.API)
     # when
-    admin_client.post(reverse("admin:integrations_delivery_changelist"),
+    admin_client.post(reverse("admin:orders_delivery_changelist"),
                       {"action": "resend", "_selected_action": [failed_delivery.pk]})
     # then
     assert not Delivery.objects.filter(resend_of=failed_delivery).exists()
@@ -53,7 +52,7 @@ def test_resend_skips_a_delivery_whose_order_moved_on(admin_client, failed_deliv
 def test_pause_and_resume_a_channel(admin_client, default_mappings):
     # given
     switch = ChannelSwitch.objects.get(channel="choco")
-    url = reverse("admin:integrations_channelswitch_changelist")
+    url = reverse("admin:orders_channelswitch_changelist")
     # when
     admin_client.post(url, {"action": "pause", "_selected_action": [switch.pk]})
     paused = ChannelSwitch.objects.get(pk=switch.pk).paused
@@ -77,7 +76,7 @@ def test_channel_list_says_paused_or_running_in_words(admin_client, default_mapp
     # given
     ChannelSwitch.objects.filter(channel="choco").update(paused=True)
     # when
-    page = admin_client.get(reverse("admin:integrations_channelswitch_changelist")).content.decode()
+    page = admin_client.get(reverse("admin:orders_channelswitch_changelist")).content.decode()
     # then: no boolean icons whose green tick meant "paused"
     assert "icon-yes.svg" not in page
     assert "icon-no.svg" not in page
@@ -87,8 +86,8 @@ def test_channel_list_says_paused_or_running_in_words(admin_client, default_mapp
 
 def test_channel_page_pauses_and_resumes_and_the_history_says_who(admin_client, default_mappings):
     # given
-    page_url = reverse("admin:integrations_channelswitch_change", args=["imshop"])
-    switch_url = reverse("admin:integrations_channelswitch_switch", args=["imshop"])
+    page_url = reverse("admin:orders_channelswitch_change", args=["imshop"])
+    switch_url = reverse("admin:orders_channelswitch_switch", args=["imshop"])
     # when
     page = admin_client.get(page_url).content.decode()
     admin_client.post(switch_url, {"paused": "1"})
@@ -104,14 +103,14 @@ def test_channel_page_pauses_and_resumes_and_the_history_says_who(admin_client, 
 
 
 def test_channel_switch_refuses_get(admin_client, default_mappings):
-    response = admin_client.get(reverse("admin:integrations_channelswitch_switch", args=["imshop"]))
+    response = admin_client.get(reverse("admin:orders_channelswitch_switch", args=["imshop"]))
     assert response.status_code == 405
 
 
 def test_deliveries_export_the_filtered_list_as_csv(admin_client, failed_delivery, make_order):
     # given: another order's delivery that the filter leaves out
     make_order(order_id=116, imshop_uuid="u-2")
-    url = reverse("admin:integrations_delivery_export") + "?state__exact=failed"
+    url = reverse("admin:orders_delivery_export") + "?state__exact=failed"
     # when
     response = admin_client.post(url, {"format": "0", **{f"deliveryresource_{n}": "on" for n in (
         "id", "order", "channel", "state", "attempts", "created_at", "next_attempt_at", "delivered_at",
@@ -125,6 +124,6 @@ def test_deliveries_export_the_filtered_list_as_csv(admin_client, failed_deliver
 
 def test_delivery_page_names_the_statuses_of_its_change(admin_client, failed_delivery):
     # when
-    page = admin_client.get(reverse("admin:integrations_delivery_change", args=[failed_delivery.pk])).content
+    page = admin_client.get(reverse("admin:orders_delivery_change", args=[failed_delivery.pk])).content
     # then
     assert "— (order received) → Новый (shop webhook" in page.decode()

@@ -2,8 +2,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
-from integrations.models import Delivery
-from orders.models import Order, StatusChange, StatusMapping
+from orders.models import Delivery, Order, StatusChange, StatusMapping
 from tests.conftest import change_form_data
 
 pytestmark = pytest.mark.django_db

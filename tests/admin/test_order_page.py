@@ -4,7 +4,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
-from integrations.models import ChannelSwitch, Delivery
+from orders.models import ChannelSwitch, Delivery
 from tests.admin.test_order_admin import INLINES
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from django.core import serializers
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from integrations.models import ChannelSwitch, Delivery, DeliveryAttempt, InboundEvent
-from orders.models import StatusMapping
+from integrations.models import InboundEvent
+from orders.models import ChannelSwitch, Delivery, DeliveryAttempt, StatusMapping
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +115,7 @@ def test_a_viewer_reads_deliveries_without_partner_bodies(world):
     # given
     viewer = client_for(make_staff("Viewers", "viewer"))
     # when
-    page = viewer.get(reverse("admin:integrations_delivery_change", args=[world.pk]))
+    page = viewer.get(reverse("admin:orders_delivery_change", args=[world.pk]))
     inbound = viewer.get(reverse("admin:integrations_inboundevent_changelist"))
     # then
     assert page.status_code == 200
@@ -129,11 +129,11 @@ def test_a_manager_resends_pauses_and_sees_the_exchange(world):
     manager = client_for(make_staff("Managers", "manager"))
     switch = ChannelSwitch.objects.get(channel="imshop")
     # when
-    manager.post(reverse("admin:integrations_delivery_changelist"),
+    manager.post(reverse("admin:orders_delivery_changelist"),
                  {"action": "resend", "_selected_action": [world.pk]})
-    manager.post(reverse("admin:integrations_channelswitch_changelist"),
+    manager.post(reverse("admin:orders_channelswitch_changelist"),
                  {"action": "pause", "_selected_action": [switch.pk]})
-    page = manager.get(reverse("admin:integrations_delivery_change", args=[world.pk]))
+    page = manager.get(reverse("admin:orders_delivery_change", args=[world.pk]))
     # then
     assert Delivery.objects.filter(resend_of=world).count() == 1
     assert ChannelSwitch.objects.get(pk=switch.pk).paused is True

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from integrations.models import ChannelSwitch, Delivery
-from orders.models import StatusMapping
+from orders.models import ChannelSwitch, Delivery, StatusMapping
 from tests.browser.conftest import BROWSER_TESTS
 
 SHOTS = Path(os.environ.get("HUB_SCREENSHOTS_DIR", Path(settings.BASE_DIR) / "var" / "screenshots"))
@@ -94,7 +93,7 @@ def test_manager_walks_the_admin(live_server, partners, make_order, django_user_
     page.wait_for_selector(".errornote")
     assert words["too_long"] in page.inner_text(".field-choco_title_active_order_card")
     # when: she opens the paused Choco channel and resumes it
-    page.goto(f"{live_server.url}/admin/integrations/channelswitch/choco/change/")
+    page.goto(f"{live_server.url}/admin/orders/channelswitch/choco/change/")
     page.click("button.hub-resume")
     page.wait_for_selector(".messagelist .success")
     assert ChannelSwitch.objects.get(pk="choco").paused is False

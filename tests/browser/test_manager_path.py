@@ -2,8 +2,7 @@
 
 import pytest
 
-from integrations.models import Delivery
-from orders.models import Order, StatusMapping
+from orders.models import Delivery, Order, StatusMapping
 from tests.browser.conftest import BROWSER_TESTS
 
 pytestmark = BROWSER_TESTS

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from integrations.demo import base_url_for_bind, demo_base_url
-from orders.management.commands import hub_bootstrap
+from integrations.management.commands import hub_bootstrap
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 HUB_VARIABLES = ("SECRET_KEY", "DEBUG", "DATABASE_URL", "CELERY_BROKER_URL", "HUB_BIND", "DJANGO_SETTINGS_MODULE",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from integrations.models import Delivery
+from orders.models import Delivery
 from tests.worker import wait_for
 
 # A task the broker lost is queued again by the sweeper after DELIVERY_REQUEUE_AFTER (120 s by

@@ -11,9 +11,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from hub.celery import app
-from integrations.models import Delivery
-from integrations.services.sweeper import deliveries_sweep
-from orders.models import Order
+from orders.models import Delivery, Order
+from orders.services.sweeper import deliveries_sweep
 from tests.conftest import webhook_url
 from tests.faults import delivery_states, wait_with_worker
 from tests.partners import CHOCO_STATUS, IMSHOP_SYNC

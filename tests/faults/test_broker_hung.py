@@ -18,8 +18,7 @@ from rest_framework.test import APIClient
 
 from hub import publishing as broker
 from hub.celery import app
-from integrations.models import Delivery
-from orders.models import Order
+from orders.models import Delivery, Order
 from tests.conftest import webhook_url
 
 pytestmark = pytest.mark.django_db(transaction=True)  # after-commit publishing runs as in production

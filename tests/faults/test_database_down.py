@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from integrations.models import Delivery, InboundEvent
-from orders.models import Order, StatusChange
+from integrations.models import InboundEvent
+from orders.models import Delivery, Order, StatusChange
 from tests.conftest import webhook_url
 
 pytestmark = pytest.mark.django_db(transaction=True)

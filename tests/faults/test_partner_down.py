@@ -9,9 +9,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from rest_framework.test import APIClient
 
-from integrations.models import Delivery
-from integrations.services.outbox import deliveries_resend
-from integrations.services.sweeper import deliveries_sweep
+from orders.models import Delivery
+from orders.services.outbox import deliveries_resend
+from orders.services.sweeper import deliveries_sweep
 from tests.conftest import load_fixture, webhook_url
 from tests.faults import delivery_states, lost_tasks_requeued_soon, wait_with_worker  # noqa: F401 - a fixture
 from tests.worker import celery_worker

@@ -7,9 +7,9 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from integrations.models import Delivery, InboundEvent
-from integrations.services.sweeper import deliveries_sweep
-from orders.models import Order, StatusChange
+from integrations.models import InboundEvent
+from orders.models import Delivery, Order, StatusChange
+from orders.services.sweeper import deliveries_sweep
 from tests.concurrency import run_together
 from tests.conftest import webhook_url
 from tests.faults import delivery_states, lost_tasks_requeued_soon, wait_with_worker  # noqa: F401 - a fixture

@@ -13,8 +13,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from werkzeug import Request, Response
 
-from integrations.models import Delivery
-from integrations.services.sweeper import deliveries_sweep
+from orders.models import Delivery
+from orders.services.sweeper import deliveries_sweep
 from tests.conftest import load_fixture, webhook_url
 from tests.faults import delivery_states, lost_tasks_requeued_soon, wait_with_worker  # noqa: F401 - a fixture
 from tests.partners import IMSHOP_SYNC

@@ -8,8 +8,8 @@ import pytest
 
 from integrations.choco.client import ChocoClient, choco_client_from_settings
 from integrations.choco.payloads import encode_form
-from integrations.exceptions import PartnerOverloadedError, PartnerRejectedError, PartnerTransientError
 from integrations.tokens import MemoryTokenStore
+from orders.partner_errors import PartnerOverloadedError, PartnerRejectedError, PartnerTransientError
 from tests.partners import SlowAnswer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

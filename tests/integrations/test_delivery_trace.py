@@ -8,8 +8,8 @@ import pytest
 from django.db import connections
 from werkzeug import Request, Response
 
-from integrations.models import Delivery, DeliveryAttempt
-from integrations.services.dispatch import delivery_send
+from orders.models import Delivery, DeliveryAttempt
+from orders.services.dispatch import delivery_send
 from tests.conftest import load_fixture
 from tests.partners import IMSHOP_SYNC
 

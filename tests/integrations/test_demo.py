@@ -3,9 +3,8 @@
 import pytest
 
 from integrations.demo import Demo, DemoError
-from integrations.models import Delivery
 from integrations.sandbox.models import SandboxRequest
-from orders.models import Order
+from orders.models import Delivery, Order
 from tests.worker import celery_worker
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

@@ -8,10 +8,9 @@ from django.db import connection
 from django.utils import timezone
 from werkzeug import Response
 
-from integrations.models import Delivery, DeliveryAttempt
-from integrations.services.channels import channel_set_paused
-from integrations.services.dispatch import delivery_send
-from orders.models import StatusChange
+from orders.models import Delivery, DeliveryAttempt, StatusChange
+from orders.services.channels import channel_set_paused
+from orders.services.dispatch import delivery_send
 from orders.services.status import order_change_status
 from tests.concurrency import run_together
 from tests.conftest import load_fixture
@@ -28,7 +27,7 @@ def linked_order(make_order, partners):
 @pytest.fixture
 def no_broker(monkeypatch):
     """Nothing goes on the queue: in a test that commits, only the test's own calls may send."""
-    monkeypatch.setattr("integrations.services.outbox.delivery_enqueue", lambda delivery_id: None)
+    monkeypatch.setattr("orders.services.outbox.delivery_enqueue", lambda delivery_id: None)
 
 
 def delivery_of(order, channel: str) -> Delivery:
@@ -362,7 +361,7 @@ def test_secrets_never_reach_the_attempt_log(linked_order, partners, mapping):
 
 def test_a_batch_sends_each_delivery_once(make_order, partners):
     # given
-    from integrations.services.dispatch import deliveries_send
+    from orders.services.dispatch import deliveries_send
 
     ids = [make_order(imshop_uuid=f"u-{n}").deliveries.get().pk for n in range(3)]
     # when
@@ -375,7 +374,7 @@ def test_a_batch_sends_each_delivery_once(make_order, partners):
 
 def test_a_batch_past_its_budget_hands_back_the_rest(make_order, partners):
     # given
-    from integrations.services.dispatch import FIRST_CHUNK, deliveries_send
+    from orders.services.dispatch import FIRST_CHUNK, deliveries_send
 
     ids = [make_order(imshop_uuid=f"u-{n}").deliveries.get().pk for n in range(FIRST_CHUNK + 2)]
     # when
@@ -387,8 +386,8 @@ def test_a_batch_past_its_budget_hands_back_the_rest(make_order, partners):
 
 def test_a_batch_that_cannot_be_queued_is_left_for_the_sweeper(make_order, partners, monkeypatch):
     # given
-    from integrations import tasks
-    from integrations.services.outbox import deliveries_enqueue_batch
+    from orders import tasks
+    from orders.services.outbox import deliveries_enqueue_batch
 
     delivery = make_order(imshop_uuid="u-1").deliveries.get()
 
@@ -528,7 +527,7 @@ def test_a_payment_and_a_status_change_together_make_one_imshop_request(linked_o
 def test_a_payment_held_for_the_shops_confirmation_still_reaches_imshop(linked_order, partners, api_client,
                                                                        shop_payload):
     # given: the shop's API is on, so the webhook's status waits for confirmation
-    from integrations.services.polling import horoshop_orders_confirm
+    from integrations.horoshop.polling import horoshop_orders_confirm
 
     send_all(linked_order)
     partners.shop_has({**shop_payload, "order_id": 115, "choco_user_id": 1234567, "imshop_uuid": "cfe64e76",
@@ -576,7 +575,7 @@ def test_a_channel_at_its_in_flight_cap_holds_the_next_delivery(make_order, part
 
 def test_a_per_minute_limit_spaces_requests_across_calls(make_order, partners, settings):
     # given: at most six a minute, one every ten seconds
-    from integrations.services.dispatch import deliveries_send
+    from orders.services.dispatch import deliveries_send
 
     settings.CHANNEL_LIMITS = {"imshop": {"max_in_flight": 0, "per_minute": 6}}
     ids = imshop_deliveries(make_order, 3)
@@ -617,8 +616,8 @@ def test_the_attempt_is_written_before_the_request_leaves(make_order, partners):
 
 def test_a_send_cut_short_by_a_dead_worker_leaves_its_attempt_marked(make_order, partners):
     # given: a worker claimed the row and opened its attempt, then died before the answer
-    from integrations.services.claims import deliveries_claim
-    from integrations.services.sweeper import deliveries_sweep
+    from orders.services.claims import deliveries_claim
+    from orders.services.sweeper import deliveries_sweep
 
     delivery = make_order(imshop_uuid="u-1").deliveries.get()
     deliveries_claim(delivery_ids=[delivery.pk])
@@ -636,7 +635,7 @@ def test_a_send_cut_short_by_a_dead_worker_leaves_its_attempt_marked(make_order,
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_batches_over_the_same_deliveries_send_each_once(no_broker, make_order, partners):
     # given
-    from integrations.services.dispatch import deliveries_send
+    from orders.services.dispatch import deliveries_send
 
     ids = imshop_deliveries(make_order, 12)
     # when

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from integrations.exceptions import PartnerOverloadedError, PartnerRejectedError, PartnerTransientError
 from integrations.horoshop.client import HoroshopClient, horoshop_client_from_settings
 from integrations.tokens import MemoryTokenStore
+from orders.partner_errors import PartnerOverloadedError, PartnerRejectedError, PartnerTransientError
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 AUTH = "/api/auth/"

@@ -4,8 +4,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from integrations.horoshop.setup import webhooks_subscribe, webhooks_unsubscribe
 from integrations.models import WebhookSubscription
-from integrations.services.horoshop_setup import webhooks_subscribe, webhooks_unsubscribe
 from orders.models import StatusMapping
 
 pytestmark = pytest.mark.django_db
@@ -94,7 +94,7 @@ def test_shop_statuses_become_mappings_that_need_setup(partners, default_mapping
     # then
     custom = StatusMapping.objects.get(shop_status_id=9)
     assert (custom.name, custom.code, custom.needs_setup) == ("Возврат", "shop-9", True)
-    assert custom.channels_on == []
+    assert (custom.choco_enabled, custom.imshop_enabled, custom.shop_enabled) == (False, False, False)
     assert "1 new statuses added" in capsys.readouterr().out
 
 

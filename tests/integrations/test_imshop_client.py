@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from integrations.exceptions import PartnerOverloadedError, PartnerRejectedError, PartnerTransientError
 from integrations.imshop.client import ImshopClient, imshop_client_from_settings
+from orders.partner_errors import PartnerOverloadedError, PartnerRejectedError, PartnerTransientError
 from tests.partners import SlowAnswer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -4,10 +4,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from integrations.models import Delivery, PollRun, PollState
-from integrations.services.dispatch import delivery_send
-from integrations.services.polling import horoshop_orders_confirm, horoshop_poll
-from orders.models import Order, StatusChange
+from integrations.horoshop.polling import horoshop_orders_confirm, horoshop_poll
+from integrations.models import PollRun, PollState
+from orders.models import Delivery, Order, StatusChange
+from orders.services.dispatch import delivery_send
 from orders.services.status import order_change_status
 from tests.concurrency import run_together
 from tests.partners import HOROSHOP_GET, HOROSHOP_UPDATE

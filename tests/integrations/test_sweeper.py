@@ -3,9 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from integrations.models import Delivery
-from integrations.services.channels import channel_set_paused
-from integrations.services.sweeper import deliveries_sweep
+from orders.models import Delivery
+from orders.services.channels import channel_set_paused
+from orders.services.sweeper import deliveries_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -89,8 +89,8 @@ def test_paused_channels_are_not_swept(delivery, django_capture_on_commit_callba
 
 def test_broker_down_at_queue_time_leaves_the_row_for_the_sweeper(delivery, monkeypatch):
     # given
-    from integrations import tasks
-    from integrations.services.outbox import delivery_enqueue
+    from orders import tasks
+    from orders.services.outbox import delivery_enqueue
 
     def refuse(*args, **kwargs):
         raise ConnectionRefusedError("broker down")

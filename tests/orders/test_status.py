@@ -1,7 +1,7 @@
 
 import pytest
 
-from hub.api import ConflictError
+from orders.errors import ConflictError
 from orders.models import Order, StatusChange
 from orders.services.status import order_change_status
 from tests.concurrency import run_together

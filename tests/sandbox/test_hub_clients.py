@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from integrations.choco.client import ChocoClient, choco_client_from_settings
 from integrations.choco.payloads import build_status_payload as build_choco_payload
-from integrations.exceptions import PartnerOverloadedError, PartnerRejectedError, PartnerTransientError
 from integrations.horoshop.client import horoshop_client_from_settings
 from integrations.horoshop.payloads import build_status_update_payload
 from integrations.imshop.client import ImshopClient, imshop_client_from_settings
@@ -23,6 +22,7 @@ from integrations.sandbox.models import SandboxRequest, SandboxShopOrder, Sandbo
 from integrations.tokens import MemoryTokenStore
 from orders.defaults import DEFAULT_MAPPINGS
 from orders.models import Order, StatusMapping
+from orders.partner_errors import PartnerOverloadedError, PartnerRejectedError, PartnerTransientError
 from tests.conftest import load_fixture
 
 # The live server answers from another thread, so the test's data must be committed.

@@ -2,9 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from hub.api import ApplicationError
-from integrations.exceptions import PartnerError
-from integrations.services.horoshop_setup import shop_statuses_import
+from integrations.horoshop.setup import shop_statuses_import
+from orders.errors import ApplicationError
+from orders.partner_errors import PartnerError
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from hub.api import ApplicationError
-from integrations.services.horoshop_setup import webhooks_status, webhooks_subscribe, webhooks_unsubscribe
+from integrations.horoshop.setup import webhooks_status, webhooks_subscribe, webhooks_unsubscribe
+from orders.errors import ApplicationError
 
 ACTIONS = {"subscribe": webhooks_subscribe, "unsubscribe": webhooks_unsubscribe, "status": webhooks_status}
 

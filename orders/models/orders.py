@@ -150,11 +150,6 @@ class StatusMapping(TimestampedModel):
         if errors:
             raise ValidationError(errors)
 
-    @property
-    def channels_on(self) -> list[str]:
-        return [name for name, on in (("choco", self.choco_enabled), ("imshop", self.imshop_enabled),
-                                      ("shop", self.shop_enabled)) if on]
-
 
 class Order(TimestampedModel):
     """An order with every field the shop sent. `status` is written only by `order_change_status`."""

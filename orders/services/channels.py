@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.models import Channel, ChannelSwitch, Delivery
+from orders.models import ChannelSwitch, Delivery
+from orders.partners import partners
 
 
 def channel_switches_ensure() -> None:
-    """One switch row per channel, so managers always see all three."""
-    for channel in Channel.values:
+    """One switch row per registered partner's channel, so managers always see them all."""
+    for channel in [channel for partner in partners.all() for channel in partner.channels()]:
         ChannelSwitch.objects.get_or_create(channel=channel)
 
 

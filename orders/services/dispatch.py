@@ -12,16 +12,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from hub.observability import request_id_bound
-from integrations.choco.client import choco_client_from_settings
-from integrations.choco.payloads import payload_expiry_renewed
-from integrations.exceptions import Exchange, PartnerError, PartnerNotConfiguredError, PartnerRejectedError
-from integrations.horoshop.client import horoshop_client_from_settings
-from integrations.http import delivery_bound
-from integrations.imshop.client import imshop_client_from_settings
-from integrations.models import Channel, Delivery, DeliveryAttempt
-from integrations.services.claims import deliveries_claim
-from integrations.tokens import DatabaseTokenStore
+from hub.observability import delivery_bound, request_id_bound
+from orders.models import Delivery, DeliveryAttempt
+from orders.partner_errors import Exchange, PartnerError, PartnerNotConfiguredError, PartnerRejectedError
+from orders.partners import partners
+from orders.services.claims import deliveries_claim
+from orders.services.outbox import deliveries_supersede_pending
 
 logger = logging.getLogger(__name__)
 
@@ -61,22 +57,10 @@ def retry_delay(*, attempt: int, error: BaseException | None) -> float | None:
 
 
 def _channel_send(delivery: Delivery) -> Exchange:
-    token_store = DatabaseTokenStore()
-    if delivery.channel == Channel.CHOCO:
-        client = choco_client_from_settings(token_store=token_store)
-    elif delivery.channel == Channel.IMSHOP:
-        client = imshop_client_from_settings()
-    else:
-        client = horoshop_client_from_settings(token_store=token_store)
-    if client is None:
-        raise PartnerNotConfiguredError(f"The {delivery.get_channel_display()} channel is not configured.")
-    if delivery.channel == Channel.SHOP:
-        return client.update_orders(delivery.payload)
-    if delivery.channel == Channel.CHOCO and delivery.choco_minutes:
-        # The card's validity runs from when it is sent, not from when the status changed.
-        return client.send_status(payload_expiry_renewed(
-            delivery.payload, now=timezone.now(), minutes=delivery.choco_minutes, tz=settings.CHOCO_TIMEZONE))
-    return client.send_status(delivery.payload)
+    partner = partners.for_channel(delivery.channel)
+    if partner is None:
+        raise PartnerNotConfiguredError(f"No partner is registered for the channel {delivery.channel!r}.")
+    return partner.send(delivery)
 
 
 def _attempt(delivery: Delivery) -> AttemptResult:
@@ -95,20 +79,6 @@ def _error_text(error: BaseException | None) -> str:
     if error is None:
         return ""
     return getattr(error, "message", None) or str(error) or error.__class__.__name__
-
-
-def _shop_back_sync_outcome(delivery: Delivery, update: dict) -> None:
-    """Keep the order's idea of the shop's status true once the shop heard (or never will)."""
-    from orders.services.intake import order_flag_out_of_step, order_shop_status_synced
-
-    if update["state"] == Delivery.State.DELIVERED:
-        for entry in delivery.payload.get("orders", []):
-            order_shop_status_synced(order_id=delivery.order_id, shop_status_id=int(entry["status"]))
-    elif update["state"] == Delivery.State.FAILED:
-        order_flag_out_of_step(
-            order_id=delivery.order_id,
-            note=f"The shop was not told of the hub's status change: {update['last_error']}",
-        )
 
 
 def delivery_send(*, delivery_id: int, task_id: str = "") -> Delivery | None:
@@ -228,13 +198,14 @@ def _deliveries_record(sent: list[tuple[Delivery, DeliveryAttempt, AttemptResult
 
 
 def _delivery_after(delivery: Delivery, update: dict, now: datetime) -> None:
-    """What a delivery's outcome means beyond its own row."""
-    if delivery.channel == Channel.SHOP:
-        _shop_back_sync_outcome(delivery, update)
-    if update["state"] == Delivery.State.DELIVERED and delivery.older_pending:
-        Delivery.objects.filter(
-            order_id=delivery.order_id, channel=delivery.channel, pk__lt=delivery.pk, state=Delivery.State.PENDING
-        ).update(state=Delivery.State.SUPERSEDED, last_error="A newer status was delivered.", updated_at=now)
+    """What a delivery's final outcome means beyond its own row: its partner's, and older rows superseded."""
+    delivered = update["state"] == Delivery.State.DELIVERED
+    partner = partners.for_channel(delivery.channel)
+    if partner is not None and update["state"] in (Delivery.State.DELIVERED, Delivery.State.FAILED):
+        partner.outcome_apply(delivery, delivered=delivered, error=update.get("last_error", ""))
+    if delivered and delivery.older_pending:
+        deliveries_supersede_pending(order_id=delivery.order_id, channel=delivery.channel,
+                                     why="A newer status was delivered.", older_than=delivery.pk)
 
 
 def _log(delivery: Delivery, outcome: str, error: BaseException | None) -> None:

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Q
 
-from hub.api import ConflictError
-from integrations.models import Channel
-from orders.models import Order, StatusChange, StatusMapping
+from orders.errors import ConflictError
+from orders.models import Channel, Order, StatusChange, StatusMapping
 from orders.selectors import status_mapping_cancellation_target
 from orders.services.status import order_change_status
 

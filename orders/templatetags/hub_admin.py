@@ -1,9 +1,7 @@
-"""Template tags for the admin: the dashboard on the index page and state badges."""
+"""Template tags for the admin: state badges."""
 
 from django import template
 from django.utils.html import format_html
-
-from integrations.selectors import dashboard_get
 
 register = template.Library()
 
@@ -11,11 +9,6 @@ BADGE_COLOURS = {
     "pending": "#b26b00", "sending": "#1f6fb2", "delivered": "#237a3b", "failed": "#b3261e",
     "superseded": "#6b6b6b", "paused": "#6b6b6b",
 }
-
-
-@register.simple_tag
-def hub_dashboard():  # noqa: ANN201
-    return dashboard_get()
 
 
 @register.simple_tag

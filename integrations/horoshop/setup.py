@@ -8,12 +8,12 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
-from hub.api import ApplicationError
-from integrations.exceptions import PartnerError
 from integrations.horoshop.client import HoroshopClient, horoshop_client_from_settings
 from integrations.models import WebhookSubscription
 from integrations.tokens import DatabaseTokenStore
+from orders.errors import ApplicationError
 from orders.models import StatusMapping
+from orders.partner_errors import PartnerError
 
 logger = logging.getLogger(__name__)
 

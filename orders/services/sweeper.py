@@ -10,8 +10,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.models import ChannelSwitch, Delivery, DeliveryAttempt
-from integrations.services.outbox import deliveries_enqueue_batch
+from orders.models import ChannelSwitch, Delivery, DeliveryAttempt
+from orders.services.outbox import deliveries_enqueue_batch
 
 logger = logging.getLogger(__name__)
 

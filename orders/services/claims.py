@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from integrations.models import ChannelSwitch, Delivery
+from orders.models import ChannelSwitch, Delivery
 
 # While another delivery of the same order and channel is in flight, wait this long and look again.
 IN_FLIGHT_WAIT_SECONDS = 5
@@ -43,8 +43,8 @@ def _claim_view(delivery_ids: list[int], now: datetime) -> list[Delivery]:
             newer_delivered=Exists(siblings.filter(pk__gt=OuterRef("pk"), state=Delivery.State.DELIVERED)),
             in_flight=Exists(siblings.filter(state=Delivery.State.SENDING, lease_until__gt=now)),
             older_pending=Exists(siblings.filter(pk__lt=OuterRef("pk"), state=Delivery.State.PENDING)),
-            choco_minutes=F("status_change__to_status__choco_expires_in_minutes"),
         )
+        .select_related("status_change__to_status")  # what a partner's payload may be renewed from
         .order_by("pk")
     )
 

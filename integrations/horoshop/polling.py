@@ -21,12 +21,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from hub.api import error_message
-from integrations.exceptions import PartnerError
 from integrations.horoshop.client import HoroshopClient, horoshop_client_from_settings
 from integrations.horoshop.order_format import ShopOrderSerializer
+from integrations.horoshop.order_report import order_report_from_shop
 from integrations.models import PollRun, PollState
 from integrations.tokens import DatabaseTokenStore
 from orders.models import Order, StatusChange, order_number_canonical
+from orders.partner_errors import PartnerError
 from orders.services.intake import order_upsert_from_shop
 
 logger = logging.getLogger(__name__)
@@ -150,7 +151,8 @@ def orders_ingest(orders: list[dict[str, Any]], *, source: StatusChange.Source, 
             counts.skipped.append(f"Order {number}: {error_message(serializer.errors)}")
             continue
         try:
-            result = order_upsert_from_shop(data=serializer.validated_data, raw=raw, source=source)
+            result = order_upsert_from_shop(
+                report=order_report_from_shop(data=serializer.validated_data, raw=raw), source=source)
         except DatabaseError as exc:
             logger.exception("Order %s from the shop could not be stored", number, extra={"order": str(number)})
             counts.skipped.append(f"Order {number}: the database refused it ({exc.__class__.__name__}).")

@@ -1,4 +1,4 @@
-"""Errors the partner clients raise: callers never see `requests` exceptions."""
+"""What a partner call can end in: the exchange as recorded, and the errors adapters raise (never `requests` ones)."""
 
 from __future__ import annotations
 

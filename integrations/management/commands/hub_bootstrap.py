@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.demo import base_url_for_bind
-from integrations.services.channels import channel_switches_ensure
+from orders.services.channels import channel_switches_ensure
 from orders.services.mappings import mappings_ensure_defaults
 
 DEV_ENV_FILE = Path(settings.VAR_DIR) / "dev.env"

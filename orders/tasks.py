@@ -1,0 +1,35 @@
+"""Celery tasks of the core: thin interfaces over the delivery services. They take ids only.
+
+Their names are the wire interface (queued messages and the beat schedule name them), so they
+keep the names they had when these tasks lived in the `integrations` app.
+"""
+
+from celery import shared_task
+
+from orders.services.dispatch import deliveries_send, delivery_send
+from orders.services.outbox import DELIVERIES_SEND_BATCH_TASK, DELIVERY_SEND_TASK, deliveries_enqueue_batch
+from orders.services.sweeper import deliveries_sweep
+
+
+@shared_task(bind=True, name=DELIVERY_SEND_TASK, acks_late=True, ignore_result=True)
+def delivery_send_task(self, delivery_id: int) -> None:
+    """Send one delivery. Safe to run twice: a delivered, claimed or superseded row is skipped.
+
+    Retries are not Celery retries: the service writes `next_attempt_at` and the sweeper queues
+    the row when it is due, so no hours-long countdown sits in the broker.
+    """
+    delivery_send(delivery_id=delivery_id, task_id=self.request.id or "")
+
+
+@shared_task(bind=True, name=DELIVERIES_SEND_BATCH_TASK, acks_late=True, ignore_result=True)
+def deliveries_send_batch_task(self, delivery_ids: list[int]) -> None:
+    """Send a batch the sweeper queued. What the time budget leaves over is queued as a new batch."""
+    left = deliveries_send(delivery_ids=delivery_ids, task_id=self.request.id or "")
+    if left:
+        deliveries_enqueue_batch(left)
+
+
+@shared_task(name="integrations.deliveries_sweep", ignore_result=True)
+def deliveries_sweep_task() -> None:
+    """Queue the due deliveries (beat runs this every few seconds)."""
+    deliveries_sweep()
