@@ -5,7 +5,7 @@ from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from orders.models import ChannelSwitch, Delivery
-from tests.admin.test_order_admin import INLINES
+from tests.orders.admin.test_order_admin import INLINES
 
 pytestmark = pytest.mark.django_db
 
