@@ -12,7 +12,7 @@ from integrations.tokens import MemoryTokenStore
 from orders.partner_errors import PartnerOverloadedError, PartnerRejectedError, PartnerTransientError
 from tests.partners import SlowAnswer
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 AUTH_PATH = "/auth/token"
 STATUS_PATH = "/orders/v2/preorder/external/status"
 CLIENT_SECRET = "merchant-client-secret"

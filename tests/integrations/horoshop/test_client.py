@@ -10,7 +10,7 @@ from integrations.horoshop.client import HoroshopClient, horoshop_client_from_se
 from integrations.tokens import MemoryTokenStore
 from orders.partner_errors import PartnerOverloadedError, PartnerRejectedError, PartnerTransientError
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 AUTH = "/api/auth/"
 UPDATE = "/api/orders/update/"
 GET = "/api/orders/get/"

@@ -6,7 +6,7 @@ from pathlib import Path
 from integrations.horoshop.payloads import build_status_update_payload
 from orders.models import Order, StatusMapping
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 def test_payload_matches_the_sample_without_the_token():

@@ -6,7 +6,7 @@ from pathlib import Path
 from integrations.imshop.payloads import build_status_payload
 from orders.models import Order, StatusMapping
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 def fixture_json(name: str) -> dict:
