@@ -243,10 +243,15 @@ DELIVERY_REQUEUE_AFTER = env.float("DELIVERY_REQUEUE_AFTER", default=120)
 DELIVERY_SWEEP_INTERVAL = env.float("DELIVERY_SWEEP_INTERVAL", default=5)
 DELIVERY_SWEEP_BATCH = env.int("DELIVERY_SWEEP_BATCH", default=500)
 # Rows the sweeper queues go out this many to a task; a task stops taking new ones after the budget.
-DELIVERY_SEND_BATCH = env.int("DELIVERY_SEND_BATCH", default=25)
+DELIVERY_SEND_BATCH = env.int("DELIVERY_SEND_BATCH", default=50)
 DELIVERY_BATCH_BUDGET = env.float("DELIVERY_BATCH_BUDGET", default=45)
-# The most deliveries one claim statement takes (a batch task sizes its chunks from the partner's speed).
+# The most deliveries one claim statement takes.
 DELIVERY_CLAIM_MAX = env.int("DELIVERY_CLAIM_MAX", default=100)
+# Each worker process sends the requests of what it claimed side by side on this many threads.
+DELIVERY_SEND_THREADS = env.int("DELIVERY_SEND_THREADS", default=64)
+# Answers of requests sent together are recorded together once all are in, or every this many
+# seconds for those that are (a request that hangs holds back only itself).
+DELIVERY_RECORD_WAVE = env.float("DELIVERY_RECORD_WAVE", default=0.5)
 # Each partner's limits, honoured across every worker: requests in flight at once, and requests
 # started per minute (0: no limit). PARTNER_MAX_IN_FLIGHT is the default cap of every channel.
 PARTNER_MAX_IN_FLIGHT = env.int("PARTNER_MAX_IN_FLIGHT", default=64)

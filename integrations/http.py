@@ -24,6 +24,8 @@ from orders.partner_errors import (
 )
 
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "proxy-authorization"})
+# Kept-alive connections per partner host beyond one per sending thread.
+SESSION_SPARE_CONNECTIONS = 8
 _session: requests.Session | None = None
 
 
@@ -44,8 +46,10 @@ def session_get() -> requests.Session:
     global _session
     if _session is None:
         session = requests.Session()
-        # One kept-alive connection per worker thread that may be waiting on a partner at once.
-        adapter = HTTPAdapter(max_retries=0, pool_connections=8, pool_maxsize=settings.PARTNER_MAX_IN_FLIGHT or 64)
+        # One kept-alive connection per thread that may be waiting on a partner at once: the
+        # process's sending threads, and a few more for other calls (token fetches, polling).
+        adapter = HTTPAdapter(max_retries=0, pool_connections=8,
+                              pool_maxsize=settings.DELIVERY_SEND_THREADS + SESSION_SPARE_CONNECTIONS)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         _session = session

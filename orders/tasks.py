@@ -18,13 +18,13 @@ def delivery_send_task(self, delivery_id: int) -> None:
     Retries are not Celery retries: the service writes `next_attempt_at` and the sweeper queues
     the row when it is due, so no hours-long countdown sits in the broker.
     """
-    delivery_send(delivery_id=delivery_id, task_id=self.request.id or "")
+    delivery_send(delivery_id=delivery_id, task_id=self.request.id or "", wait_outcome=False)
 
 
 @shared_task(bind=True, name=DELIVERIES_SEND_BATCH_TASK, acks_late=True, ignore_result=True)
 def deliveries_send_batch_task(self, delivery_ids: list[int]) -> None:
     """Send a batch the sweeper queued. What the time budget leaves over is queued as a new batch."""
-    left = deliveries_send(delivery_ids=delivery_ids, task_id=self.request.id or "")
+    left = deliveries_send(delivery_ids=delivery_ids, task_id=self.request.id or "", wait_outcome=False)
     if left:
         deliveries_enqueue_batch(left)
 

@@ -122,7 +122,7 @@ def httpserver_listen_address() -> tuple[str, int]:
     return ("127.0.0.1", 0)
 
 
-from tests.partners import partners  # noqa: E402, F401 - the fixture, for every test module
+from tests.partners import imshop_answering, partners  # noqa: E402, F401 - the fixtures, for every test module
 
 
 @pytest.fixture

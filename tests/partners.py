@@ -121,3 +121,64 @@ def partners(httpserver: HTTPServer, settings) -> Partners:
     httpserver.expect_request(HOROSHOP_UPDATE, method="POST").respond_with_handler(stand_ins.shop_update)
     httpserver.expect_request(HOROSHOP_GET, method="POST").respond_with_handler(stand_ins.shop_get)
     return stand_ins
+
+
+class ImshopAnswering:
+    """Imshop as a threaded server on loopback: it answers each request after its order's delay.
+
+    Unlike the shared stand-in (one request at a time), requests are handled side by side, so the
+    hub's parallel sends are really in flight together. It keeps, per request, the order id with
+    its arrival and answer times, and the most requests it held at once (`peak`).
+    """
+
+    def __init__(self, *, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.delays: dict[str, float] = {}  # per order id; `delay` for the others
+        self.release = threading.Event()  # set to answer the requests still being held at once
+        self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        self.server.expect_request(IMSHOP_SYNC, method="POST").respond_with_handler(self._answer)
+        self.exchanges: list[tuple[str, float, float]] = []  # (order id, arrived, answered)
+        self.codes: list[tuple[str, str]] = []  # (order id, status code) in the order they arrived
+        self.peak = 0
+        self._in_flight = 0
+        self._lock = threading.Lock()
+
+    def _answer(self, request: Request) -> Response:
+        body = json.loads(request.get_data())
+        order_id = str(body["id"])
+        arrived = time.monotonic()
+        with self._lock:
+            self.codes.append((order_id, body["code"]))
+            self._in_flight += 1
+            self.peak = max(self.peak, self._in_flight)
+        try:
+            self.release.wait(self.delays.get(order_id, self.delay))
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                self.exchanges.append((order_id, arrived, time.monotonic()))
+        return _json(load_fixture("imshop_status_response.json"))
+
+    def received(self) -> list[str]:
+        with self._lock:
+            return [order_id for order_id, _, _ in sorted(self.exchanges, key=lambda e: e[1])]
+
+    def overlapping(self, order_id: str) -> bool:
+        """Whether two requests for this order were ever in the partner's hands at the same time."""
+        with self._lock:
+            spans = sorted((a, b) for o, a, b in self.exchanges if o == order_id)
+        return any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:], strict=False))
+
+
+@pytest.fixture
+def imshop_answering(partners, settings):
+    """The Imshop channel pointed at an `ImshopAnswering` server (the other partners as in `partners`)."""
+    imshop = ImshopAnswering()
+    imshop.server.start()
+    settings.IMSHOP_STATUS_URL = imshop.server.url_for(IMSHOP_SYNC)
+    try:
+        yield imshop
+    finally:
+        imshop.release.set()
+        imshop.server.clear()
+        imshop.server.stop()

@@ -2,7 +2,7 @@
 
 A claim moves due PENDING rows to SENDING with a lease, in one `UPDATE … RETURNING` (with
 `FOR UPDATE SKIP LOCKED` on PostgreSQL): of two workers racing for a row, only one gets it back.
-Before that, one read finds what stands in each row's way (a paused channel, a newer status
+Before that, a few plain reads find what stands in each row's way (a paused channel, a newer status
 already delivered, an older status still in flight), and each channel's limits are applied
 under a lock on its switch row, so every worker sees the same count: at most
 `max_in_flight` requests at once, and at most `per_minute` started in any minute.
@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from orders.models import ChannelSwitch, Delivery
@@ -28,40 +27,64 @@ AT_CAP_WAIT_SECONDS = 1
 
 
 def lease_seconds(count: int = 1) -> float:
-    """Long enough for `count` sends one after another, each a token fetch and the request with full time-outs."""
+    """Long enough for `count` sends one after another, each a token fetch and the request with full time-outs.
+
+    Rows sent side by side count once: a chunk sent in parallel is leased for one send.
+    """
     return count * 2 * (settings.PARTNER_CONNECT_TIMEOUT + settings.PARTNER_READ_TIMEOUT) + 30
 
 
 def _claim_view(delivery_ids: list[int], now: datetime) -> list[Delivery]:
-    """The deliveries with what stands in their way, read in one query."""
-    siblings = Delivery.objects.filter(order_id=OuterRef("order_id"), channel=OuterRef("channel")).exclude(
-        pk=OuterRef("pk"))
-    return list(
+    """The PENDING deliveries among these ids, each told what stands in its way (three plain queries).
+
+    Sets `paused`, `newer_delivered`, `in_flight` and `older_pending` on each row from one read of
+    the rows' siblings (same order and channel), instead of four correlated subqueries per row.
+    """
+    rows = list(
         Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.State.PENDING)
-        .annotate(
-            paused=Exists(ChannelSwitch.objects.filter(channel=OuterRef("channel"), paused=True)),
-            newer_delivered=Exists(siblings.filter(pk__gt=OuterRef("pk"), state=Delivery.State.DELIVERED)),
-            in_flight=Exists(siblings.filter(state=Delivery.State.SENDING, lease_until__gt=now)),
-            older_pending=Exists(siblings.filter(pk__lt=OuterRef("pk"), state=Delivery.State.PENDING)),
-        )
         .select_related("status_change__to_status")  # what a partner's payload may be renewed from
         .order_by("pk")
     )
+    if not rows:
+        return rows
+    channels = {row.channel for row in rows}
+    paused = set(ChannelSwitch.objects.filter(channel__in=channels, paused=True).values_list("channel", flat=True))
+    siblings: dict[tuple[int, str], list[tuple[int, str, datetime | None]]] = defaultdict(list)
+    for pk, order_id, channel, state, lease_until in Delivery.objects.filter(
+        order_id__in={row.order_id for row in rows}, channel__in=channels,
+        state__in=[Delivery.State.PENDING, Delivery.State.SENDING, Delivery.State.DELIVERED],
+    ).values_list("pk", "order_id", "channel", "state", "lease_until"):
+        siblings[(order_id, channel)].append((pk, state, lease_until))
+    for row in rows:
+        others = [s for s in siblings[(row.order_id, row.channel)] if s[0] != row.pk]
+        row.paused = row.channel in paused
+        row.newer_delivered = any(pk > row.pk and state == Delivery.State.DELIVERED for pk, state, _ in others)
+        row.in_flight = any(state == Delivery.State.SENDING and lease and lease > now for _, state, lease in others)
+        row.older_pending = any(pk < row.pk and state == Delivery.State.PENDING for pk, state, _ in others)
+    return rows
 
 
 def _set_aside(rows: list[Delivery], now: datetime) -> list[Delivery]:
-    """The rows free to send now; the others are left for later (or superseded) as each case says."""
+    """The rows free to send now; the others are left for later (or superseded) as each case says.
+
+    Of two rows of one order and channel, only the oldest goes: rows claimed together are sent side
+    by side, and the newer must not reach the partner before (or alongside) the older. The newer
+    waits as it would behind a row in flight, and goes after it (the newest wins).
+    """
     free, paused, superseded, waiting = [], [], [], []
+    seen: set[tuple[int, str]] = set()
     for row in rows:
         if row.next_attempt_at and row.next_attempt_at > now + timedelta(seconds=1):
             continue  # not due yet; the sweeper queues it when it is
+        key = (row.order_id, row.channel)
         if row.paused:
             paused.append(row.pk)
         elif row.newer_delivered:
             superseded.append(row.pk)
-        elif row.in_flight:
+        elif row.in_flight or key in seen:
             waiting.append(row.pk)
         else:
+            seen.add(key)
             free.append(row)
     pending = Delivery.objects.filter(state=Delivery.State.PENDING)
     if paused:
@@ -72,15 +95,7 @@ def _set_aside(rows: list[Delivery], now: datetime) -> list[Delivery]:
     if waiting:
         pending.filter(pk__in=waiting).update(
             next_attempt_at=now + timedelta(seconds=IN_FLIGHT_WAIT_SECONDS), enqueued_at=None, updated_at=now)
-    # Two rows of one order and channel in one batch: only the oldest goes now (newest-wins order).
-    seen: set[tuple[int, str]] = set()
-    first = []
-    for row in free:
-        key = (row.order_id, row.channel)
-        if key not in seen:
-            seen.add(key)
-            first.append(row)
-    return first
+    return free
 
 
 def _update_returning(ids: list[int], *, now: datetime, lease_until: datetime) -> set[int]:
@@ -107,19 +122,16 @@ def _within_limits(channel: str, rows: list[Delivery], now: datetime) -> list[De
     """The rows the channel's limits let go now (call inside the claim's transaction).
 
     The switch row is locked so claims of this channel by every worker are counted one after
-    another. Rows over the cap wait a moment; rows over the rate get the next free slots.
+    another (rows claimed are sent at once, so the rows SENDING are the requests in flight).
+    Rows over the cap wait a moment; rows over the rate get the next free slots.
     """
     cap, per_minute = channel_limits(channel)
     if not cap and not per_minute:
         return rows
-    in_flight = Delivery.objects.filter(channel=channel, state=Delivery.State.SENDING, lease_until__gt=now)
-    if not per_minute and in_flight.count() + len(rows) <= cap // 2:
-        # Well under the cap (half of it left even if every other claim now adds as much): no need
-        # to make the other workers wait for the lock.
-        return rows
     switch, _ = ChannelSwitch.objects.select_for_update().get_or_create(channel=channel)
     allowed = rows
     if cap:
+        in_flight = Delivery.objects.filter(channel=channel, state=Delivery.State.SENDING, lease_until__gt=now)
         allowed = allowed[: max(0, cap - in_flight.count())]
     over_cap = rows[len(allowed):]
     if per_minute and allowed:
@@ -131,26 +143,23 @@ def _within_limits(channel: str, rows: list[Delivery], now: datetime) -> list[De
         if go:
             slot = now + interval
             ChannelSwitch.objects.filter(pk=switch.pk).update(rate_next_at=slot)
-        later = allowed[len(go):]
-        slots = [slot + interval * i for i in range(len(later))]
-        _defer(later, slots, now)
+        for index, row in enumerate(allowed[len(go):]):
+            Delivery.objects.filter(pk=row.pk, state=Delivery.State.PENDING).update(
+                next_attempt_at=slot + interval * index, enqueued_at=None, updated_at=now)
         allowed = go
-    _defer(over_cap, [], now)
+    if over_cap:
+        # The sweeper queues them when due; a moment later the requests now in flight have answered.
+        Delivery.objects.filter(pk__in=[row.pk for row in over_cap], state=Delivery.State.PENDING).update(
+            next_attempt_at=now + timedelta(seconds=AT_CAP_WAIT_SECONDS), enqueued_at=None, updated_at=now)
     return allowed
 
 
-def _defer(rows: list[Delivery], slots: list[datetime], now: datetime) -> None:
-    """Leave rows PENDING until their slot (or a moment, without one): the sweeper queues them then."""
-    for index, row in enumerate(rows):
-        when = slots[index] if index < len(slots) else now + timedelta(seconds=AT_CAP_WAIT_SECONDS)
-        Delivery.objects.filter(pk=row.pk, state=Delivery.State.PENDING).update(
-            next_attempt_at=when, enqueued_at=None, updated_at=now)
-
-
-def deliveries_claim(*, delivery_ids: Iterable[int]) -> list[Delivery]:
+def deliveries_claim(*, delivery_ids: Iterable[int], sends_at_once: int = 1) -> list[Delivery]:
     """Claim the due deliveries among these ids for this caller; the claimed rows, now SENDING.
 
-    Safe against any number of concurrent callers: a row is claimed by one of them at most.
+    `sends_at_once`: how many of them the caller sends side by side (their lease covers the
+    rounds that takes). Safe against any number of concurrent callers: a row is claimed by one
+    of them at most.
     """
     now = timezone.now()
     ids = sorted(set(delivery_ids))
@@ -166,7 +175,7 @@ def deliveries_claim(*, delivery_ids: Iterable[int]) -> list[Delivery]:
             ready = _within_limits(channel, channel_rows, now)
             if not ready:
                 continue
-            lease_until = now + timedelta(seconds=lease_seconds(len(ready)))
+            lease_until = now + timedelta(seconds=lease_seconds(-(-len(ready) // max(1, sends_at_once))))
             got = _update_returning([row.pk for row in ready], now=now, lease_until=lease_until)
         for row in ready:
             if row.pk in got:

@@ -59,14 +59,18 @@ def _delivery_create(
     payment_changed: bool, for_payment: bool = False,
 ) -> Delivery:
     now = timezone.now()
-    delivery = Delivery.objects.create(
+    return Delivery.objects.create(
         order=order, status_change=change, channel=channel, next_attempt_at=now, enqueued_at=now,
         request_id=request_id_get(), for_payment=for_payment,
         payload=partner.payload_build(channel=channel, order=order, mapping=mapping, change=change,
                                       payment_changed=payment_changed),
     )
-    transaction.on_commit(partial(delivery_enqueue, delivery.pk))
-    return delivery
+
+
+def _enqueue_on_commit(deliveries: list[Delivery]) -> None:
+    """After the transaction commits, one task for these deliveries (a task costs a worker more than a row)."""
+    if deliveries:
+        transaction.on_commit(partial(deliveries_enqueue, [delivery.pk for delivery in deliveries]))
 
 
 def deliveries_create_for_change(
@@ -89,6 +93,7 @@ def deliveries_create_for_change(
             deliveries_supersede_pending(order_id=order.pk, channel=channel, why="A newer status replaced this one.")
         created.append(_delivery_create(partner=partner, channel=channel, order=order, change=change,
                                         mapping=mapping, payment_changed=payment))
+    _enqueue_on_commit(created)
     return created
 
 
@@ -110,6 +115,7 @@ def deliveries_create_for_payment(*, order: Order) -> list[Delivery]:
                                      why="Replaced by the same status with the payment.")
         created.append(_delivery_create(partner=partner, channel=channel, order=order, change=change,
                                         mapping=mapping, payment_changed=True, for_payment=True))
+    _enqueue_on_commit(created)
     return created
 
 
@@ -119,9 +125,16 @@ def _queue_or_leave_to_sweeper(task: str, argument: int | list[int], delivery_id
         Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.State.PENDING).update(enqueued_at=None)
 
 
-def delivery_enqueue(delivery_id: int) -> None:
-    """Put a send task on the queue. A broker that is down is not an error: the sweeper retries."""
-    _queue_or_leave_to_sweeper(DELIVERY_SEND_TASK, delivery_id, [delivery_id])
+def deliveries_enqueue(delivery_ids: list[int]) -> None:
+    """Put one send task for these deliveries on the queue.
+
+    A broker that is down is not an error: the sweeper retries.
+    """
+    ids = list(delivery_ids)
+    if len(ids) == 1:
+        _queue_or_leave_to_sweeper(DELIVERY_SEND_TASK, ids[0], ids)
+    else:
+        _queue_or_leave_to_sweeper(DELIVERIES_SEND_BATCH_TASK, ids, ids)
 
 
 def deliveries_enqueue_batch(delivery_ids: list[int]) -> None:
@@ -151,6 +164,6 @@ def deliveries_resend(*, delivery_ids: Iterable[int]) -> tuple[int, int]:
                 payload=original.payload, next_attempt_at=now, enqueued_at=now, resend_of=original,
                 request_id=request_id_get(),
             )
-            transaction.on_commit(partial(delivery_enqueue, copy.pk))
+            transaction.on_commit(partial(deliveries_enqueue, [copy.pk]))
             resent += 1
     return resent, skipped

@@ -23,7 +23,7 @@ REGISTERED = partners.all()
 @pytest.fixture
 def change_every_partner_hears(make_order, partners, mapping, monkeypatch):
     """An order linked to every partner, moved by a manager to a status every partner sends."""
-    monkeypatch.setattr("orders.services.outbox.delivery_enqueue", lambda delivery_id: None)
+    monkeypatch.setattr("orders.services.outbox.deliveries_enqueue", lambda delivery_ids: None)
     order = make_order(order_id=4242, choco_user_id=1234567, imshop_uuid="cfe64e76")
     target = mapping("processing")
     target.choco_enabled = target.imshop_enabled = target.shop_enabled = True

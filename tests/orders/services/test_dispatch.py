@@ -27,7 +27,7 @@ def linked_order(make_order, partners):
 @pytest.fixture
 def no_broker(monkeypatch):
     """Nothing goes on the queue: in a test that commits, only the test's own calls may send."""
-    monkeypatch.setattr("orders.services.outbox.delivery_enqueue", lambda delivery_id: None)
+    monkeypatch.setattr("orders.services.outbox.deliveries_enqueue", lambda delivery_ids: None)
 
 
 def delivery_of(order, channel: str) -> Delivery:
@@ -65,13 +65,46 @@ def test_channels_without_credentials_are_off(make_order, settings):
     assert not order.deliveries.exists()
 
 
+def queued(callbacks) -> list[list[int]]:
+    return [list(cb.args[0]) for cb in callbacks if getattr(cb, "func", None).__name__ == "deliveries_enqueue"]
+
+
 def test_deliveries_are_queued_only_after_commit(make_order, partners, django_capture_on_commit_callbacks):
     # when
     with django_capture_on_commit_callbacks() as callbacks:
         order = make_order(choco_user_id=5)
     # then
-    queued = sorted(cb.args[0] for cb in callbacks if getattr(cb, "func", None).__name__ == "delivery_enqueue")
-    assert queued == [order.deliveries.get().pk]
+    assert queued(callbacks) == [[order.deliveries.get().pk]]
+
+
+def test_a_change_for_several_partners_is_queued_as_one_task(
+    linked_order, partners, mapping, django_capture_on_commit_callbacks, monkeypatch
+):
+    # given
+    published = []
+    monkeypatch.setattr("orders.services.outbox.task_publish",
+                        lambda name, argument, what: published.append((name, argument)) or True)
+    # when: a change made in the hub goes to Choco, Imshop and back to the shop
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        order_change_status(order_id=linked_order.pk, to_status=mapping("processing"), source=StatusChange.Source.API)
+    # then: one task carries all three
+    new = sorted(linked_order.deliveries.filter(state="pending").values_list("pk", flat=True))
+    assert len(new) == 3
+    assert queued(callbacks) == [new]
+    assert published == [("integrations.deliveries_send_batch", new)]
+
+
+def test_a_single_delivery_is_queued_as_a_task_of_its_own(make_order, partners, monkeypatch,
+                                                          django_capture_on_commit_callbacks):
+    # given
+    published = []
+    monkeypatch.setattr("orders.services.outbox.task_publish",
+                        lambda name, argument, what: published.append((name, argument)) or True)
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        order = make_order(imshop_uuid="u-1")
+    # then
+    assert published == [("integrations.delivery_send", order.deliveries.get().pk)]
 
 
 def test_choco_success_is_delivered_and_recorded(linked_order, partners):
@@ -372,16 +405,17 @@ def test_a_batch_sends_each_delivery_once(make_order, partners):
     assert set(Delivery.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"delivered"}
 
 
-def test_a_batch_past_its_budget_hands_back_the_rest(make_order, partners):
-    # given
-    from orders.services.dispatch import FIRST_CHUNK, deliveries_send
+def test_a_batch_past_its_budget_hands_back_the_rest(make_order, partners, settings):
+    # given: chunks of two
+    from orders.services.dispatch import deliveries_send
 
-    ids = [make_order(imshop_uuid=f"u-{n}").deliveries.get().pk for n in range(FIRST_CHUNK + 2)]
+    settings.DELIVERY_CLAIM_MAX = 2
+    ids = [make_order(imshop_uuid=f"u-{n}").deliveries.get().pk for n in range(5)]
     # when
     left = deliveries_send(delivery_ids=ids, budget_seconds=0)
     # then: the first chunk is always sent, so a batch always makes progress
-    assert left == ids[FIRST_CHUNK:]
-    assert len(partners.requests_to(IMSHOP_SYNC)) == FIRST_CHUNK
+    assert left == ids[2:]
+    assert len(partners.requests_to(IMSHOP_SYNC)) == 2
 
 
 def test_a_batch_that_cannot_be_queued_is_left_for_the_sweeper(make_order, partners, monkeypatch):

@@ -90,14 +90,14 @@ def test_paused_channels_are_not_swept(delivery, django_capture_on_commit_callba
 def test_broker_down_at_queue_time_leaves_the_row_for_the_sweeper(delivery, monkeypatch):
     # given
     from orders import tasks
-    from orders.services.outbox import delivery_enqueue
+    from orders.services.outbox import deliveries_enqueue
 
     def refuse(*args, **kwargs):
         raise ConnectionRefusedError("broker down")
 
     monkeypatch.setattr(tasks.delivery_send_task, "delay", refuse)
     # when
-    delivery_enqueue(delivery.pk)
+    deliveries_enqueue([delivery.pk])
     # then
     delivery.refresh_from_db()
     assert delivery.enqueued_at is None
