@@ -243,7 +243,7 @@ DELIVERY_REQUEUE_AFTER = env.float("DELIVERY_REQUEUE_AFTER", default=120)
 DELIVERY_SWEEP_INTERVAL = env.float("DELIVERY_SWEEP_INTERVAL", default=5)
 DELIVERY_SWEEP_BATCH = env.int("DELIVERY_SWEEP_BATCH", default=500)
 # Rows the sweeper queues go out this many to a task; a task stops taking new ones after the budget.
-DELIVERY_SEND_BATCH = env.int("DELIVERY_SEND_BATCH", default=50)
+DELIVERY_SEND_BATCH = env.int("DELIVERY_SEND_BATCH", default=32)
 DELIVERY_BATCH_BUDGET = env.float("DELIVERY_BATCH_BUDGET", default=45)
 # The most deliveries one claim statement takes.
 DELIVERY_CLAIM_MAX = env.int("DELIVERY_CLAIM_MAX", default=100)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+import urllib.request
 from collections.abc import Iterable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -41,18 +43,41 @@ def delivery_headers() -> dict[str, str]:
     return {"Idempotency-Key": f"hub-delivery-{delivery_id}", "X-Hub-Delivery-Id": str(delivery_id)}
 
 
+def _environment_read_per_call() -> bool:
+    """Whether `requests` must look at the environment on each call: proxies (with their exceptions), a netrc file.
+
+    Read here (not through settings) because it is `requests`' own contract, checked once per process.
+    """
+    if urllib.request.getproxies():
+        return True
+    netrc = os.environ.get("NETRC")
+    paths = [netrc] if netrc else [os.path.expanduser(f"~/{name}") for name in (".netrc", "_netrc")]
+    return any(os.path.exists(path) for path in paths)
+
+
+def session_make() -> requests.Session:
+    """A session as the process shares it. Connections are pooled; urllib3 retries nothing on its own."""
+    session = requests.Session()
+    # `requests` scans the environment on every call (a tenth of a fast partner's send). A CA
+    # bundle named there is taken once, as `requests` would take it; proxies keep the scan.
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = _environment_read_per_call()
+    # One kept-alive connection per thread that may be waiting on a partner at once: the
+    # process's sending threads, and a few more for other calls (token fetches, polling).
+    adapter = HTTPAdapter(max_retries=0, pool_connections=8,
+                          pool_maxsize=settings.DELIVERY_SEND_THREADS + SESSION_SPARE_CONNECTIONS)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
 def session_get() -> requests.Session:
-    """This process's shared session. Connections are pooled; urllib3 retries nothing on its own."""
+    """This process's shared session (see `session_make`)."""
     global _session
     if _session is None:
-        session = requests.Session()
-        # One kept-alive connection per thread that may be waiting on a partner at once: the
-        # process's sending threads, and a few more for other calls (token fetches, polling).
-        adapter = HTTPAdapter(max_retries=0, pool_connections=8,
-                              pool_maxsize=settings.DELIVERY_SEND_THREADS + SESSION_SPARE_CONNECTIONS)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        _session = session
+        _session = session_make()
     return _session
 
 

@@ -18,7 +18,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from orders.models import ChannelSwitch, Delivery
+from orders.models import ChannelSwitch, Delivery, StatusChange, StatusMapping
+from orders.services.statements import fetch, one_of, stored_time, table
 
 # While another delivery of the same order and channel is in flight, wait this long and look again.
 IN_FLIGHT_WAIT_SECONDS = 5
@@ -34,32 +35,60 @@ def lease_seconds(count: int = 1) -> float:
     return count * 2 * (settings.PARTNER_CONNECT_TIMEOUT + settings.PARTNER_READ_TIMEOUT) + 30
 
 
+def _rows(delivery_ids: list[int]) -> list[Delivery]:
+    """The PENDING deliveries among these ids, each with its status change's mapping at hand.
+
+    A partner may renew its payload from the mapping (`delivery.status_change.to_status`); it is
+    read here, on the task's thread, not by the sending thread. The status change is attached
+    with only its id and mapping loaded (its other fields load if ever read): `select_related`
+    of the two models cost more than the claim's every other step together.
+    """
+    ids, params = one_of("d.id", delivery_ids)
+    rows = sorted(Delivery.objects.raw(
+        f"SELECT d.*, c.to_status_id AS claim_to_status_id FROM {table(Delivery)} d "  # noqa: S608
+        f"JOIN {table(StatusChange)} c ON c.id = d.status_change_id WHERE {ids} AND d.state = %s",
+        [*params, Delivery.State.PENDING],
+    ), key=lambda row: row.pk)
+    wanted, params = one_of("id", sorted({row.claim_to_status_id for row in rows}))
+    mappings = {mapping.pk: mapping for mapping in StatusMapping.objects.raw(
+        f"SELECT * FROM {table(StatusMapping)} WHERE {wanted}", params)} if rows else {}  # noqa: S608
+    for row in rows:
+        change = StatusChange.from_db(connection.alias, ["id", "to_status_id"],
+                                      [row.status_change_id, row.claim_to_status_id])
+        change.to_status = mappings.get(row.claim_to_status_id)
+        row.status_change = change
+    return rows
+
+
 def _claim_view(delivery_ids: list[int], now: datetime) -> list[Delivery]:
-    """The PENDING deliveries among these ids, each told what stands in its way (three plain queries).
+    """The PENDING deliveries among these ids, each told what stands in its way (four plain queries).
 
     Sets `paused`, `newer_delivered`, `in_flight` and `older_pending` on each row from one read of
     the rows' siblings (same order and channel), instead of four correlated subqueries per row.
     """
-    rows = list(
-        Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.State.PENDING)
-        .select_related("status_change__to_status")  # what a partner's payload may be renewed from
-        .order_by("pk")
-    )
+    rows = _rows(delivery_ids)
     if not rows:
         return rows
-    channels = {row.channel for row in rows}
-    paused = set(ChannelSwitch.objects.filter(channel__in=channels, paused=True).values_list("channel", flat=True))
-    siblings: dict[tuple[int, str], list[tuple[int, str, datetime | None]]] = defaultdict(list)
-    for pk, order_id, channel, state, lease_until in Delivery.objects.filter(
-        order_id__in={row.order_id for row in rows}, channel__in=channels,
-        state__in=[Delivery.State.PENDING, Delivery.State.SENDING, Delivery.State.DELIVERED],
-    ).values_list("pk", "order_id", "channel", "state", "lease_until"):
-        siblings[(order_id, channel)].append((pk, state, lease_until))
+    channels, orders = sorted({row.channel for row in rows}), sorted({row.order_id for row in rows})
+    in_channels, channel_params = one_of("channel", channels)
+    paused = {channel for (channel,) in fetch(
+        f"SELECT channel FROM {table(ChannelSwitch)} WHERE paused = %s AND {in_channels}",  # noqa: S608
+        [True, *channel_params])}
+    in_orders, order_params = one_of("order_id", orders)
+    in_states, state_params = one_of(
+        "state", [Delivery.State.PENDING, Delivery.State.SENDING, Delivery.State.DELIVERED])
+    siblings: dict[tuple[int, str], list[tuple[int, str, bool]]] = defaultdict(list)
+    for pk, order_id, channel, state, live in fetch(
+        f"SELECT id, order_id, channel, state, CASE WHEN lease_until > %s THEN 1 ELSE 0 END "  # noqa: S608
+        f"FROM {table(Delivery)} WHERE {in_orders} AND {in_channels} AND {in_states}",
+        [stored_time(now), *order_params, *channel_params, *state_params],
+    ):
+        siblings[(order_id, channel)].append((pk, state, bool(live)))
     for row in rows:
         others = [s for s in siblings[(row.order_id, row.channel)] if s[0] != row.pk]
         row.paused = row.channel in paused
         row.newer_delivered = any(pk > row.pk and state == Delivery.State.DELIVERED for pk, state, _ in others)
-        row.in_flight = any(state == Delivery.State.SENDING and lease and lease > now for _, state, lease in others)
+        row.in_flight = any(state == Delivery.State.SENDING and live for _, state, live in others)
         row.older_pending = any(pk < row.pk and state == Delivery.State.PENDING for pk, state, _ in others)
     return rows
 
@@ -100,22 +129,31 @@ def _set_aside(rows: list[Delivery], now: datetime) -> list[Delivery]:
 
 def _update_returning(ids: list[int], *, now: datetime, lease_until: datetime) -> set[int]:
     """Move these rows from PENDING to SENDING in one statement; the ids this caller got."""
-    table = connection.ops.quote_name(Delivery._meta.db_table)
-    placeholders = ", ".join(["%s"] * len(ids))
+    deliveries = table(Delivery)
+    among, params = one_of("id", ids)
     lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     sql = (
-        f"UPDATE {table} SET state = %s, attempts = attempts + 1, lease_until = %s, updated_at = %s "  # noqa: S608
-        f"WHERE id IN (SELECT id FROM {table} WHERE id IN ({placeholders}) AND state = %s{lock}) RETURNING id"
+        f"UPDATE {deliveries} SET state = %s, attempts = attempts + 1, lease_until = %s, updated_at = %s "  # noqa: S608
+        f"WHERE id IN (SELECT id FROM {deliveries} WHERE {among} AND state = %s{lock}) RETURNING id"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [Delivery.State.SENDING, lease_until, now, *ids, Delivery.State.PENDING])
-        return {row[0] for row in cursor.fetchall()}
+    return {pk for (pk,) in fetch(sql, [Delivery.State.SENDING, stored_time(lease_until), stored_time(now), *params,
+                                        Delivery.State.PENDING])}
 
 
 def channel_limits(channel: str) -> tuple[int, int]:
     """(max requests in flight, max requests started per minute; 0 = no limit) for a channel."""
     limits = settings.CHANNEL_LIMITS.get(channel, {})
     return int(limits.get("max_in_flight", 0)), int(limits.get("per_minute", 0))
+
+
+def _in_flight_locked(channel: str, now: datetime) -> int:
+    """Lock the channel's switch row (claims of the channel by every worker wait their turn), then count
+    its requests in flight. Two plain statements: the count must run after the lock is held."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    if not fetch(f"SELECT channel FROM {table(ChannelSwitch)} WHERE channel = %s{lock}", [channel]):  # noqa: S608
+        ChannelSwitch.objects.select_for_update().get_or_create(channel=channel)
+    return fetch(f"SELECT count(*) FROM {table(Delivery)} WHERE channel = %s AND state = %s AND lease_until > %s",  # noqa: S608
+                 [channel, Delivery.State.SENDING, stored_time(now)])[0][0]
 
 
 def _within_limits(channel: str, rows: list[Delivery], now: datetime) -> list[Delivery]:
@@ -128,15 +166,12 @@ def _within_limits(channel: str, rows: list[Delivery], now: datetime) -> list[De
     cap, per_minute = channel_limits(channel)
     if not cap and not per_minute:
         return rows
-    switch, _ = ChannelSwitch.objects.select_for_update().get_or_create(channel=channel)
-    allowed = rows
-    if cap:
-        in_flight = Delivery.objects.filter(channel=channel, state=Delivery.State.SENDING, lease_until__gt=now)
-        allowed = allowed[: max(0, cap - in_flight.count())]
+    allowed = rows[: max(0, cap - _in_flight_locked(channel, now))] if cap else rows
     over_cap = rows[len(allowed):]
     if per_minute and allowed:
         # At most one request per interval: the first row goes if the channel's next slot has come,
         # the others are told the slots after it (estimates: a row that comes back early waits again).
+        switch, _ = ChannelSwitch.objects.select_for_update().get_or_create(channel=channel)
         interval = timedelta(seconds=60 / per_minute)
         slot = max(switch.rate_next_at or now, now)
         go = allowed[:1] if slot <= now else []

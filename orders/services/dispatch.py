@@ -20,7 +20,7 @@ from orders.models import Delivery, DeliveryAttempt
 from orders.partner_errors import PartnerError, PartnerNotConfiguredError, PartnerRejectedError
 from orders.partners import partners
 from orders.services.claims import deliveries_claim
-from orders.services.outcomes import AttemptResult, Sent, deliveries_record, retry_delay
+from orders.services.outcomes import AttemptResult, Sent, attempts_open, deliveries_record, retry_delay
 from orders.services.sender import DeliverySender, sender_get
 
 logger = logging.getLogger(__name__)
@@ -47,27 +47,22 @@ def _attempt(delivery: Delivery) -> AttemptResult:
         return AttemptResult(DeliveryAttempt.Outcome.RETRY, None, exc)
 
 
-def _send(delivery: Delivery, attempt: DeliveryAttempt) -> Sent:
+def _send(delivery: Delivery, attempt_id: int) -> Sent:
     """One request for a claimed delivery (on any thread): it carries the delivery's request and delivery ids."""
     with request_id_bound(delivery.request_id), delivery_bound(delivery.pk):
         started_at = timezone.now()
-        return Sent(delivery, attempt, started_at, _attempt(delivery))
+        return Sent(delivery, attempt_id, started_at, _attempt(delivery))
 
 
-def _claim_and_open(
-    delivery_ids: list[int], task_id: str, sends_at_once: int
-) -> list[tuple[Delivery, DeliveryAttempt]]:
-    """Claim these deliveries (one statement per channel) and open an attempt for each (one insert)."""
+def _claim_and_open(delivery_ids: list[int], task_id: str, sends_at_once: int) -> list[tuple[Delivery, int]]:
+    """Claim these deliveries (one statement per channel) and open an attempt for each (one statement).
+
+    The attempts are written before any request leaves: a worker killed mid-send leaves a trace.
+    """
     claimed = deliveries_claim(delivery_ids=delivery_ids, sends_at_once=sends_at_once)
     if not claimed:
         return []
-    now = timezone.now()
-    # Written before any request leaves: a worker killed mid-send leaves a trace an operator sees.
-    opened = DeliveryAttempt.objects.bulk_create([
-        DeliveryAttempt(delivery=delivery, number=delivery.attempts, task_id=task_id or "", started_at=now,
-                        outcome=DeliveryAttempt.Outcome.SENDING)
-        for delivery in claimed
-    ])
+    opened = attempts_open(claimed, task_id=task_id or "", now=timezone.now())
     return list(zip(claimed, opened, strict=True))
 
 
@@ -105,14 +100,15 @@ def deliveries_send(*, delivery_ids: list[int], task_id: str = "", budget_second
                     wait_outcome: bool = True) -> list[int]:
     """Send these deliveries, claimed a chunk at a time (one statement each), so a repeat is harmless.
 
-    A chunk is as large as the pool sends at once (`DELIVERY_CLAIM_MAX` at most). Stops taking new
+    A chunk is half what the pool sends at once (`DELIVERY_CLAIM_MAX` at most), so the chunks of two
+    tasks are in flight together. Stops taking new
     chunks once `budget_seconds` have passed and returns the ids it did not reach, for the
     caller to queue again; the first chunk always goes, so a batch always makes progress.
     """
     budget = settings.DELIVERY_BATCH_BUDGET if budget_seconds is None else budget_seconds
     started = time.monotonic()
     ids = list(dict.fromkeys(delivery_ids))
-    size = max(1, min(settings.DELIVERY_CLAIM_MAX, settings.DELIVERY_SEND_THREADS))
+    size = max(1, min(settings.DELIVERY_CLAIM_MAX, settings.DELIVERY_SEND_THREADS // 2))
     for position in range(0, len(ids), size):
         if position and time.monotonic() - started > budget:
             return ids[position:]

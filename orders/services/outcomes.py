@@ -1,7 +1,7 @@
 """Recording what sends ended in: each attempt closed, each delivery moved on, the next try scheduled.
 
 The outcomes of deliveries sent together are written together: every attempt in one `UPDATE`,
-the delivered rows in another, in one transaction.
+the delivered rows in another, in one transaction (plain statements: orders/services/statements.py).
 """
 
 from __future__ import annotations
@@ -12,21 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from orders.models import Delivery, DeliveryAttempt
 from orders.partner_errors import Exchange, PartnerError
 from orders.partners import partners
 from orders.services.outbox import deliveries_supersede_pending
+from orders.services.statements import execute, fetch, json_rows, json_time, one_of, stored_time, table
 
 logger = logging.getLogger(__name__)
-
-ATTEMPT_RESULT_FIELDS = [
-    "outcome", "started_at", "duration_ms", "request_method", "request_url", "request_headers", "request_body",
-    "response_status", "response_body", "error_class", "error",
-]
-
 
 @dataclass(frozen=True)
 class AttemptResult:
@@ -37,10 +32,10 @@ class AttemptResult:
 
 @dataclass(frozen=True)
 class Sent:
-    """One claimed delivery, its attempt (opened before the request left) and how the request ended."""
+    """One claimed delivery, its attempt's id (opened before the request left) and how the request ended."""
 
     delivery: Delivery
-    attempt: DeliveryAttempt
+    attempt_id: int
     started_at: datetime
     result: AttemptResult
 
@@ -91,48 +86,53 @@ def _delivery_update(delivery: Delivery, result: AttemptResult, now: datetime) -
     return outcome, update
 
 
-def _attempt_close(sent: Sent, outcome: str, now: datetime) -> None:
-    attempt, exchange, error = sent.attempt, sent.result.exchange, sent.result.error
-    attempt.outcome, attempt.started_at = outcome, sent.started_at
-    attempt.duration_ms = exchange.duration_ms if exchange else int((now - sent.started_at).total_seconds() * 1000)
+# The attempt's columns the outcome fills in, with their PostgreSQL types (for the JSON rows).
+RESULT_COLUMNS = [
+    ("outcome", "text"), ("started_at", "timestamptz"), ("duration_ms", "integer"), ("request_method", "text"),
+    ("request_url", "text"), ("request_headers", "jsonb"), ("request_body", "text"), ("response_status", "smallint"),
+    ("response_body", "text"), ("error_class", "text"), ("error", "text"),
+]
+
+
+def _text(value: str) -> str:
+    return value.replace("\x00", "\ufffd")  # a NUL cannot be stored in a PostgreSQL text column
+
+
+def _attempt_values(sent: Sent, outcome: str, now: datetime) -> list:
+    """The attempt's result, in the order of RESULT_COLUMNS."""
+    exchange, error = sent.result.exchange, sent.result.error
+    duration = exchange.duration_ms if exchange else int((now - sent.started_at).total_seconds() * 1000)
     if exchange:
-        attempt.request_method, attempt.request_url = exchange.method, exchange.url
-        attempt.request_headers, attempt.request_body = exchange.request_headers, exchange.request_body
-        attempt.response_status, attempt.response_body = exchange.response_status, exchange.response_body
-    attempt.error_class = error.__class__.__name__ if error else ""
-    attempt.error = error_text(error)
+        request = [exchange.method, _text(exchange.url), exchange.request_headers, _text(exchange.request_body),
+                   exchange.response_status, _text(exchange.response_body)]
+    else:
+        request = ["", "", {}, "", None, ""]
+    return [outcome, json_time(sent.started_at), duration, *request, error.__class__.__name__ if error else "",
+            _text(error_text(error))]
 
 
-def attempts_close(attempts: list[DeliveryAttempt]) -> None:
-    """Write the result fields of these open attempts in one `UPDATE … FROM (VALUES …)`.
+def attempts_open(deliveries: list[Delivery], *, task_id: str, now: datetime) -> list[int]:
+    """Open an attempt (outcome "sending") for each claimed delivery, in one `INSERT … RETURNING`; their ids."""
+    rows, params = json_rows([("delivery_id", "bigint"), ("number", "integer")],
+                             [(delivery.pk, delivery.attempts) for delivery in deliveries])
+    sql = (f"INSERT INTO {table(DeliveryAttempt)} (delivery_id, number, task_id, started_at, duration_ms, outcome, "  # noqa: S608
+           "request_method, request_url, request_headers, request_body, response_status, response_body, error_class, "
+           f"error) SELECT v.delivery_id, v.number, %s, %s, 0, %s, '', '', '{{}}', '', NULL, '', '', '' FROM {rows} "
+           "RETURNING id")
+    ids = [pk for (pk,) in fetch(sql, [task_id, stored_time(now), DeliveryAttempt.Outcome.SENDING, *params])]
+    if len(ids) != len(deliveries):
+        raise RuntimeError(f"Opened {len(ids)} attempts for {len(deliveries)} deliveries.")
+    return ids
 
-    Django's `bulk_update` builds a `CASE WHEN` per field per row, which costs more CPU than the
-    statements it saves; this is one plain statement. PostgreSQL is told each column's type
-    (a `VALUES` list of bare literals has none); SQLite needs no casts.
-    """
-    if not attempts:
+
+def attempts_close(rows: list[tuple[int, list]]) -> None:
+    """Write (attempt id, values in the order of RESULT_COLUMNS) of open attempts in one statement."""
+    if not rows:
         return
-    fields = [DeliveryAttempt._meta.get_field(name) for name in ATTEMPT_RESULT_FIELDS]
-    quote = connection.ops.quote_name
-    table = quote(DeliveryAttempt._meta.db_table)
-    if connection.vendor == "postgresql":
-        source = "v(id, " + ", ".join(quote(f.column) for f in fields) + ")"
-        columns = [f"CAST(v.{quote(f.column)} AS {f.db_type(connection)})" for f in fields]
-        key = "v.id"
-    else:  # SQLite names the columns of a VALUES list column1, column2, ...
-        source = "v"
-        columns = [f"v.column{index}" for index in range(2, len(fields) + 2)]
-        key = "v.column1"
-    row = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
-    assignments = ", ".join(f"{quote(f.column)} = {column}" for f, column in zip(fields, columns, strict=True))
-    sql = (f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * len(attempts))}) AS {source} "  # noqa: S608
-           f"WHERE {table}.{quote('id')} = {key}")
-    params: list = []
-    for attempt in attempts:
-        params.append(attempt.pk)
-        params.extend(f.get_db_prep_save(getattr(attempt, f.attname), connection) for f in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    source, params = json_rows([("id", "bigint"), *RESULT_COLUMNS], [(pk, *values) for pk, values in rows])
+    attempts = table(DeliveryAttempt)
+    assignments = ", ".join(f"{name} = v.{name}" for name, _ in RESULT_COLUMNS)
+    execute(f"UPDATE {attempts} SET {assignments} FROM {source} WHERE {attempts}.id = v.id", params)  # noqa: S608
 
 
 def deliveries_record(sent: list[Sent]) -> None:
@@ -140,20 +140,22 @@ def deliveries_record(sent: list[Sent]) -> None:
     now = timezone.now()
     delivered: list[Delivery] = []
     others: list[tuple[Delivery, dict]] = []
+    closed: list[tuple[int, list]] = []
     for item in sent:
         outcome, update = _delivery_update(item.delivery, item.result, now)
-        _attempt_close(item, outcome, now)
+        closed.append((item.attempt_id, _attempt_values(item, outcome, now)))
         if update["state"] == Delivery.State.DELIVERED:
             delivered.append(item.delivery)
         else:
             others.append((item.delivery, update))
         _log(item.delivery, outcome, item.result.error)
     with transaction.atomic():
-        attempts_close([item.attempt for item in sent])
+        attempts_close(closed)
         if delivered:
-            Delivery.objects.filter(pk__in=[d.pk for d in delivered], state=Delivery.State.SENDING).update(
-                state=Delivery.State.DELIVERED, delivered_at=now, next_attempt_at=None, lease_until=None,
-                last_error="", updated_at=now)
+            ids, id_params = one_of("id", [d.pk for d in delivered])
+            execute(f"UPDATE {table(Delivery)} SET state = %s, delivered_at = %s, next_attempt_at = NULL, "  # noqa: S608
+                    f"lease_until = NULL, last_error = '', updated_at = %s WHERE {ids} AND state = %s",
+                    [Delivery.State.DELIVERED, stored_time(now), stored_time(now), *id_params, Delivery.State.SENDING])
         for delivery, update in others:
             Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SENDING).update(**update)
         for delivery, update in [*((d, {"state": Delivery.State.DELIVERED}) for d in delivered), *others]:

@@ -90,7 +90,7 @@ class DeliverySender:
     def _take(self, own: _Job) -> tuple[list[_Job], int]:
         """The leader's group (its own job, then the waiting ones, as far as the pool has room) and that room."""
         with self._room:
-            while self._in_flight >= self.threads:
+            while self._in_flight + min(len(own.ids), self.threads) > self.threads:
                 self._room.wait()
             self._queue.remove(own)
             group, size = [own], len(own.ids)
@@ -149,15 +149,22 @@ class DeliverySender:
         finally:
             for conn in connections.all(initialized_only=True):
                 conn.close()
-            self._release(1)
 
     def _record_waves(self, futures: list[Future]) -> None:
         """Record the answers as they come: all together, or in waves while some are still out."""
         pending = set(futures)
-        while pending:
-            done, pending = futures_wait(pending, timeout=self.record_wave, return_when=ALL_COMPLETED)
-            if done:
-                self._record([future.result() for future in done])
+        try:
+            while pending:
+                done, pending = futures_wait(pending, timeout=self.record_wave, return_when=ALL_COMPLETED)
+                if done:
+                    try:
+                        self._record([future.result() for future in done])
+                    finally:
+                        self._release(len(done))
+        finally:
+            # Until recorded, a row is SENDING (the channel's cap counts it): its place is taken till then.
+            if pending:
+                self._release(len(pending))
 
 
 _sender: DeliverySender | None = None
