@@ -1,10 +1,11 @@
-"""Claiming deliveries to send: one statement per batch, and each partner's limits across all workers.
+"""Claiming deliveries to send: one transaction per batch, and each partner's limits across all workers.
 
 A claim moves due PENDING rows to SENDING with a lease, in one `UPDATE … RETURNING` (with
 `FOR UPDATE SKIP LOCKED` on PostgreSQL): of two workers racing for a row, only one gets it back.
-Before that, a few plain reads find what stands in each row's way (a paused channel, a newer status
-already delivered, an older status still in flight), and each channel's limits are applied
-under a lock on its switch row, so every worker sees the same count: at most
+Before that, it locks the rows' orders (so two statuses of one order are never claimed at once
+by two workers), and a few plain reads find what stands in each row's way (a paused channel, a
+newer status already delivered, an older status still in flight). Each channel's limits are
+applied under a lock on its switch row, so every worker sees the same count: at most
 `max_in_flight` requests at once, and at most `per_minute` started in any minute.
 """
 
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from orders.models import ChannelSwitch, Delivery, StatusChange, StatusMapping
+from orders.models import ChannelSwitch, Delivery, Order, StatusChange, StatusMapping
 from orders.services.statements import fetch, one_of, stored_time, table
 
 # While another delivery of the same order and channel is in flight, wait this long and look again.
@@ -189,31 +190,46 @@ def _within_limits(channel: str, rows: list[Delivery], now: datetime) -> list[De
     return allowed
 
 
+def _orders_lock(delivery_ids: list[int]) -> None:
+    """Lock the orders of these deliveries, in id order (Order before its children, as everywhere).
+
+    Two workers claiming two statuses of one order take turns: the second reads the first's row
+    as in flight and waits, so the two never reach the partner together (newest wins). SQLite
+    needs nothing: a claim's transaction there is `BEGIN IMMEDIATE`, one writer at a time.
+    """
+    if not connection.features.has_select_for_update:
+        return
+    among, params = one_of("id", delivery_ids)
+    fetch(f"SELECT id FROM {table(Order)} WHERE id IN (SELECT order_id FROM {table(Delivery)} WHERE {among}) "  # noqa: S608
+          "ORDER BY id FOR UPDATE", params)
+
+
 def deliveries_claim(*, delivery_ids: Iterable[int], sends_at_once: int = 1) -> list[Delivery]:
     """Claim the due deliveries among these ids for this caller; the claimed rows, now SENDING.
 
     `sends_at_once`: how many of them the caller sends side by side (their lease covers the
-    rounds that takes). Safe against any number of concurrent callers: a row is claimed by one
-    of them at most.
+    rounds that takes). One transaction, the orders locked first. Safe against any number of
+    concurrent callers: a row is claimed by one of them at most, and of two rows of one order
+    and channel only one is in flight.
     """
     now = timezone.now()
     ids = sorted(set(delivery_ids))
     if not ids:
         return []
-    rows = _set_aside(_claim_view(ids, now), now)
-    by_channel: dict[str, list[Delivery]] = defaultdict(list)
-    for row in rows:
-        by_channel[row.channel].append(row)
     claimed: list[Delivery] = []
-    for channel, channel_rows in by_channel.items():
-        with transaction.atomic():
+    with transaction.atomic():
+        _orders_lock(ids)
+        by_channel: dict[str, list[Delivery]] = defaultdict(list)
+        for row in _set_aside(_claim_view(ids, now), now):
+            by_channel[row.channel].append(row)
+        for channel, channel_rows in by_channel.items():
             ready = _within_limits(channel, channel_rows, now)
             if not ready:
                 continue
             lease_until = now + timedelta(seconds=lease_seconds(-(-len(ready) // max(1, sends_at_once))))
             got = _update_returning([row.pk for row in ready], now=now, lease_until=lease_until)
-        for row in ready:
-            if row.pk in got:
-                row.state, row.attempts, row.lease_until = Delivery.State.SENDING, row.attempts + 1, lease_until
-                claimed.append(row)
+            for row in ready:
+                if row.pk in got:
+                    row.state, row.attempts, row.lease_until = Delivery.State.SENDING, row.attempts + 1, lease_until
+                    claimed.append(row)
     return sorted(claimed, key=lambda row: row.pk)

@@ -110,6 +110,42 @@ def test_newest_wins_when_both_statuses_of_an_order_are_sent_together(no_broker,
     assert states([older.pk])[older.pk] in ("delivered", "superseded")
 
 
+def test_newest_wins_when_two_workers_claim_both_statuses_at_once(no_broker, make_order, imshop_answering,
+                                                                   mapping, monkeypatch):
+    # given: both statuses of an order are due, and two worker processes each read one of them at
+    # the same moment (each waits a little for the other after reading, as a busy machine might)
+    imshop_answering.delay = 0.3
+    order = make_order(order_id=901, imshop_uuid="u-901")
+    older = order.deliveries.get()
+    Delivery.objects.filter(pk=older.pk).update(state="sending", lease_until=timezone.now() + timedelta(minutes=1))
+    order_change_status(order_id=order.pk, to_status=mapping("processing"), source=StatusChange.Source.API)
+    newer = order.deliveries.filter(channel="imshop").latest("id")
+    Delivery.objects.filter(pk=older.pk).update(state="pending", attempts=1, lease_until=None,
+                                                next_attempt_at=timezone.now())
+    both_read = threading.Barrier(2)
+    claim_view = claims._claim_view
+
+    def read_then_linger(ids, now):
+        rows = claim_view(ids, now)
+        try:
+            both_read.wait(timeout=1)
+        except threading.BrokenBarrierError:
+            pass
+        return rows
+
+    monkeypatch.setattr(claims, "_claim_view", read_then_linger)
+    first, second = delivery_sender_make(threads=2), delivery_sender_make(threads=2)
+    # when
+    try:
+        run_together(lambda: first.send([older.pk]), lambda: second.send([newer.pk]))
+    finally:
+        first.shutdown()
+        second.shutdown()
+    # then: the two were never at Imshop together
+    assert not imshop_answering.overlapping("901")
+    assert len(imshop_answering.codes) == 1
+
+
 def test_tasks_sending_at_the_same_moment_are_claimed_together(no_broker, make_order, imshop_answering,
                                                                 monkeypatch):
     # given: eight tasks, each with its delivery; the first claim takes a while, as under load
