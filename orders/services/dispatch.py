@@ -51,7 +51,8 @@ def _send(delivery: Delivery, attempt_id: int) -> Sent:
     """One request for a claimed delivery (on any thread): it carries the delivery's request and delivery ids."""
     with request_id_bound(delivery.request_id), delivery_bound(delivery.pk):
         started_at = timezone.now()
-        return Sent(delivery, attempt_id, started_at, _attempt(delivery))
+        result = _attempt(delivery)
+        return Sent(delivery, attempt_id, started_at, result, timezone.now())
 
 
 def _claim_and_open(delivery_ids: list[int], task_id: str, sends_at_once: int) -> list[tuple[Delivery, int]]:

@@ -19,7 +19,7 @@ from orders.models import Delivery, DeliveryAttempt
 from orders.partner_errors import Exchange, PartnerError
 from orders.partners import partners
 from orders.services.outbox import deliveries_supersede_pending
-from orders.services.statements import execute, fetch, json_rows, json_time, one_of, stored_time, table
+from orders.services.statements import execute, fetch, json_rows, json_time, stored_time, table
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ class Sent:
     attempt_id: int
     started_at: datetime
     result: AttemptResult
+    answered_at: datetime  # when the partner's answer (or the failure) came: a delivered row's `delivered_at`
 
 
 def retry_delay(*, attempt: int, error: BaseException | None) -> float | None:
@@ -138,27 +139,30 @@ def attempts_close(rows: list[tuple[int, list]]) -> None:
 def deliveries_record(sent: list[Sent]) -> None:
     """Close each attempt and move each delivery on, in one transaction (the delivered ones in one statement)."""
     now = timezone.now()
-    delivered: list[Delivery] = []
+    delivered: list[Sent] = []
     others: list[tuple[Delivery, dict]] = []
     closed: list[tuple[int, list]] = []
     for item in sent:
         outcome, update = _delivery_update(item.delivery, item.result, now)
         closed.append((item.attempt_id, _attempt_values(item, outcome, now)))
         if update["state"] == Delivery.State.DELIVERED:
-            delivered.append(item.delivery)
+            delivered.append(item)
         else:
             others.append((item.delivery, update))
         _log(item.delivery, outcome, item.result.error)
     with transaction.atomic():
         attempts_close(closed)
         if delivered:
-            ids, id_params = one_of("id", [d.pk for d in delivered])
-            execute(f"UPDATE {table(Delivery)} SET state = %s, delivered_at = %s, next_attempt_at = NULL, "  # noqa: S608
-                    f"lease_until = NULL, last_error = '', updated_at = %s WHERE {ids} AND state = %s",
-                    [Delivery.State.DELIVERED, stored_time(now), stored_time(now), *id_params, Delivery.State.SENDING])
+            deliveries = table(Delivery)
+            source, params = json_rows([("id", "bigint"), ("delivered_at", "timestamptz")],
+                                       [(item.delivery.pk, json_time(item.answered_at)) for item in delivered])
+            execute(f"UPDATE {deliveries} SET state = %s, delivered_at = v.delivered_at, next_attempt_at = NULL, "  # noqa: S608
+                    f"lease_until = NULL, last_error = '', updated_at = %s FROM {source} "
+                    f"WHERE {deliveries}.id = v.id AND {deliveries}.state = %s",
+                    [Delivery.State.DELIVERED, stored_time(now), *params, Delivery.State.SENDING])
         for delivery, update in others:
             Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SENDING).update(**update)
-        for delivery, update in [*((d, {"state": Delivery.State.DELIVERED}) for d in delivered), *others]:
+        for delivery, update in [*((d.delivery, {"state": Delivery.State.DELIVERED}) for d in delivered), *others]:
             _delivery_after(delivery, update)
 
 

@@ -59,6 +59,17 @@ def test_the_requests_of_a_chunk_are_in_flight_together_each_with_its_own_attemp
     assert sorted(attempts) == [(pk, "delivered", "task-1", 200) for pk in ids]
 
 
+def test_deliveries_recorded_together_keep_the_moment_each_was_answered(no_broker, make_order, imshop_answering):
+    # given: Imshop answers one order at once and the other after 0.4 s
+    ids = imshop_deliveries(make_order, 2)
+    imshop_answering.delays["501"] = 0.4
+    # when: both are sent together, and recorded together
+    deliveries_send(delivery_ids=ids)
+    # then
+    quick, slow = (Delivery.objects.get(pk=pk).delivered_at for pk in ids)
+    assert 0.3 < (slow - quick).total_seconds() < 1
+
+
 def test_a_request_that_hangs_does_not_hold_back_recording_the_others(
     no_broker, make_order, imshop_answering, settings
 ):
