@@ -252,6 +252,8 @@ DELIVERY_SEND_THREADS = env.int("DELIVERY_SEND_THREADS", default=64)
 # Answers of requests sent together are recorded together once all are in, or every this many
 # seconds for those that are (a request that hangs holds back only itself).
 DELIVERY_RECORD_WAVE = env.float("DELIVERY_RECORD_WAVE", default=0.5)
+# A delivery over its channel's cap waits in the worker this long for a place before it is left to the sweeper.
+DELIVERY_CAP_HOLD = env.float("DELIVERY_CAP_HOLD", default=2)
 # Each partner's limits, honoured across every worker: requests in flight at once, and requests
 # started per minute (0: no limit). PARTNER_MAX_IN_FLIGHT is the default cap of every channel.
 PARTNER_MAX_IN_FLIGHT = env.int("PARTNER_MAX_IN_FLIGHT", default=64)

@@ -157,16 +157,16 @@ def _in_flight_locked(channel: str, now: datetime) -> int:
                  [channel, Delivery.State.SENDING, stored_time(now)])[0][0]
 
 
-def _within_limits(channel: str, rows: list[Delivery], now: datetime) -> list[Delivery]:
-    """The rows the channel's limits let go now (call inside the claim's transaction).
+def _within_limits(channel: str, rows: list[Delivery], now: datetime) -> tuple[list[Delivery], list[Delivery]]:
+    """(the rows the channel's limits let go now, the rows over its cap); call inside the claim's transaction.
 
     The switch row is locked so claims of this channel by every worker are counted one after
     another (rows claimed are sent at once, so the rows SENDING are the requests in flight).
-    Rows over the cap wait a moment; rows over the rate get the next free slots.
+    Rows over the rate get the next free slots; rows over the cap are the caller's to hold or defer.
     """
     cap, per_minute = channel_limits(channel)
     if not cap and not per_minute:
-        return rows
+        return rows, []
     allowed = rows[: max(0, cap - _in_flight_locked(channel, now))] if cap else rows
     over_cap = rows[len(allowed):]
     if per_minute and allowed:
@@ -183,11 +183,15 @@ def _within_limits(channel: str, rows: list[Delivery], now: datetime) -> list[De
             Delivery.objects.filter(pk=row.pk, state=Delivery.State.PENDING).update(
                 next_attempt_at=slot + interval * index, enqueued_at=None, updated_at=now)
         allowed = go
-    if over_cap:
-        # The sweeper queues them when due; a moment later the requests now in flight have answered.
-        Delivery.objects.filter(pk__in=[row.pk for row in over_cap], state=Delivery.State.PENDING).update(
+    return allowed, over_cap
+
+
+def deliveries_defer(*, delivery_ids: list[int]) -> None:
+    """Leave these deliveries (over their channel's cap) to the sweeper, due in a moment."""
+    if delivery_ids:
+        now = timezone.now()
+        Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.State.PENDING).update(
             next_attempt_at=now + timedelta(seconds=AT_CAP_WAIT_SECONDS), enqueued_at=None, updated_at=now)
-    return allowed
 
 
 def _orders_lock(delivery_ids: list[int]) -> None:
@@ -204,26 +208,31 @@ def _orders_lock(delivery_ids: list[int]) -> None:
           "ORDER BY id FOR UPDATE", params)
 
 
-def deliveries_claim(*, delivery_ids: Iterable[int], sends_at_once: int = 1) -> list[Delivery]:
+def deliveries_claim(
+    *, delivery_ids: Iterable[int], sends_at_once: int = 1, over_cap: list[int] | None = None
+) -> list[Delivery]:
     """Claim the due deliveries among these ids for this caller; the claimed rows, now SENDING.
 
     `sends_at_once`: how many of them the caller sends side by side (their lease covers the
-    rounds that takes). One transaction, the orders locked first. Safe against any number of
-    concurrent callers: a row is claimed by one of them at most, and of two rows of one order
-    and channel only one is in flight.
+    rounds that takes). Rows over their channel's cap are left to the sweeper, or, given an
+    `over_cap` list, left as they were and their ids added to it. One transaction, the orders
+    locked first. Safe against any number of concurrent callers: a row is claimed by one of
+    them at most, and of two rows of one order and channel only one is in flight.
     """
     now = timezone.now()
     ids = sorted(set(delivery_ids))
     if not ids:
         return []
     claimed: list[Delivery] = []
+    held: list[int] = []
     with transaction.atomic():
         _orders_lock(ids)
         by_channel: dict[str, list[Delivery]] = defaultdict(list)
         for row in _set_aside(_claim_view(ids, now), now):
             by_channel[row.channel].append(row)
         for channel, channel_rows in by_channel.items():
-            ready = _within_limits(channel, channel_rows, now)
+            ready, over = _within_limits(channel, channel_rows, now)
+            held += [row.pk for row in over]
             if not ready:
                 continue
             lease_until = now + timedelta(seconds=lease_seconds(-(-len(ready) // max(1, sends_at_once))))
@@ -232,4 +241,8 @@ def deliveries_claim(*, delivery_ids: Iterable[int], sends_at_once: int = 1) -> 
                 if row.pk in got:
                     row.state, row.attempts, row.lease_until = Delivery.State.SENDING, row.attempts + 1, lease_until
                     claimed.append(row)
+        if over_cap is None:
+            deliveries_defer(delivery_ids=held)
+    if over_cap is not None:
+        over_cap.extend(held)
     return sorted(claimed, key=lambda row: row.pk)

@@ -19,11 +19,14 @@ from hub.observability import delivery_bound, request_id_bound
 from orders.models import Delivery, DeliveryAttempt
 from orders.partner_errors import PartnerError, PartnerNotConfiguredError, PartnerRejectedError
 from orders.partners import partners
-from orders.services.claims import deliveries_claim
+from orders.services.claims import deliveries_claim, deliveries_defer
 from orders.services.outcomes import AttemptResult, Sent, attempts_open, deliveries_record, retry_delay
 from orders.services.sender import DeliverySender, sender_get
 
 logger = logging.getLogger(__name__)
+
+# A row held over its channel's cap is tried again at least this often (another worker's request may end).
+AT_CAP_RETRY_SECONDS = 0.1
 
 __all__ = ["deliveries_send", "delivery_send", "delivery_sender_make", "retry_delay"]
 
@@ -55,35 +58,64 @@ def _send(delivery: Delivery, attempt_id: int) -> Sent:
         return Sent(delivery, attempt_id, started_at, result, timezone.now())
 
 
-def _claim_and_open(delivery_ids: list[int], task_id: str, sends_at_once: int) -> list[tuple[Delivery, int]]:
+def _claim_and_open(
+    delivery_ids: list[int], task_id: str, sends_at_once: int
+) -> tuple[list[tuple[Delivery, int]], list[int]]:
     """Claim these deliveries (one statement per channel) and open an attempt for each (one statement).
 
     The attempts are written before any request leaves: a worker killed mid-send leaves a trace.
+    Returns (delivery, attempt id) pairs and the ids over their channel's cap, left as they were.
     """
-    claimed = deliveries_claim(delivery_ids=delivery_ids, sends_at_once=sends_at_once)
+    over_cap: list[int] = []
+    claimed = deliveries_claim(delivery_ids=delivery_ids, sends_at_once=sends_at_once, over_cap=over_cap)
     if not claimed:
-        return []
+        return [], over_cap
     opened = attempts_open(claimed, task_id=task_id or "", now=timezone.now())
-    return list(zip(claimed, opened, strict=True))
+    return list(zip(claimed, opened, strict=True)), over_cap
+
+
+def _defer(delivery_ids: list[int]) -> None:
+    deliveries_defer(delivery_ids=delivery_ids)
 
 
 def _sender() -> DeliverySender:
-    return sender_get(claim=_claim_and_open, send=_send, record=deliveries_record)
+    return sender_get(claim=_claim_and_open, send=_send, record=deliveries_record, defer=_defer)
 
 
 def delivery_sender_make(*, threads: int | None = None) -> DeliverySender:
     """A sender of its own, as another worker process has (tests; `shutdown()` it after use)."""
     return DeliverySender(threads=threads or settings.DELIVERY_SEND_THREADS, claim_max=settings.DELIVERY_CLAIM_MAX,
                           record_wave=settings.DELIVERY_RECORD_WAVE, claim=_claim_and_open, send=_send,
-                          record=deliveries_record)
+                          record=deliveries_record, defer=_defer)
+
+
+def sender_send(sender: DeliverySender, delivery_ids: list[int], *, task_id: str = "",
+                wait_outcome: bool = True) -> list[Delivery]:
+    """Send through `sender`; rows over their channel's cap wait in this process for a place.
+
+    A place frees when a request in flight is answered, here or in another worker: the rows are
+    tried again as soon as one of this process's is recorded, or every `AT_CAP_RETRY_SECONDS`,
+    for `DELIVERY_CAP_HOLD` seconds at most; then they are left to the sweeper.
+    """
+    deadline = time.monotonic() + settings.DELIVERY_CAP_HOLD
+    claimed: list[Delivery] = []
+    ids = delivery_ids
+    while ids:
+        hold = time.monotonic() < deadline
+        got, ids = sender.send(ids, task_id=task_id, wait_outcome=wait_outcome, hold=hold)
+        claimed += got
+        if ids:
+            sender.room_wait(AT_CAP_RETRY_SECONDS)
+    return claimed
 
 
 def _chunk_send(delivery_ids: list[int], *, task_id: str, wait_outcome: bool) -> list[Delivery]:
     if not connection.in_atomic_block:
-        return _sender().send(delivery_ids, task_id=task_id, wait_outcome=wait_outcome)
-    claimed = _claim_and_open(delivery_ids, task_id, 1)
-    deliveries_record([_send(delivery, attempt) for delivery, attempt in claimed])
-    return [delivery for delivery, _ in claimed]
+        return sender_send(_sender(), delivery_ids, task_id=task_id, wait_outcome=wait_outcome)
+    claimed = deliveries_claim(delivery_ids=delivery_ids)
+    opened = attempts_open(claimed, task_id=task_id or "", now=timezone.now()) if claimed else []
+    deliveries_record([_send(delivery, attempt) for delivery, attempt in zip(claimed, opened, strict=True)])
+    return claimed
 
 
 def delivery_send(*, delivery_id: int, task_id: str = "", wait_outcome: bool = True) -> Delivery | None:

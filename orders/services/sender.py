@@ -29,20 +29,24 @@ from django.db import connections
 
 from orders.models import Delivery
 
-# claim(ids, task_id, sends_at_once) -> [(delivery, attempt)], send(delivery, attempt) -> item, record([items])
-Claim = Callable[[list[int], str, int], list[tuple[Delivery, object]]]
+# claim(ids, task_id, sends_at_once) -> ([(delivery, attempt)], ids over a channel's cap, left as they were);
+# send(delivery, attempt) -> item; record([items]); defer(ids over the cap) leaves them to the sweeper.
+Claim = Callable[[list[int], str, int], tuple[list[tuple[Delivery, object]], list[int]]]
 Send = Callable[[Delivery, object], object]
 Record = Callable[[list[object]], None]
+Defer = Callable[[list[int]], None]
 
 
 class _Job:
     """One task's ids, waiting to be claimed (by its own task as leader, or by another's group)."""
 
-    __slots__ = ("ids", "task_id", "wait_outcome", "claimed", "error", "lead", "ready", "recorded")
+    __slots__ = ("ids", "task_id", "wait_outcome", "hold", "claimed", "over_cap", "error", "lead", "ready",
+                 "recorded")
 
-    def __init__(self, ids: list[int], task_id: str, wait_outcome: bool) -> None:
-        self.ids, self.task_id, self.wait_outcome = ids, task_id, wait_outcome
+    def __init__(self, ids: list[int], task_id: str, wait_outcome: bool, hold: bool) -> None:
+        self.ids, self.task_id, self.wait_outcome, self.hold = ids, task_id, wait_outcome, hold
         self.claimed: list[Delivery] = []
+        self.over_cap: list[int] = []
         self.error: BaseException | None = None
         self.lead = False
         self.ready = threading.Event()  # claimed (or failed), or told to lead
@@ -53,9 +57,9 @@ class DeliverySender:
     """A process's claims, in groups, and its pool of `threads` sending threads (see the module)."""
 
     def __init__(self, *, threads: int, claim_max: int, record_wave: float, claim: Claim, send: Send,
-                 record: Record) -> None:
+                 record: Record, defer: Defer) -> None:
         self.threads, self.claim_max, self.record_wave = max(1, threads), max(1, claim_max), record_wave
-        self._claim, self._send, self._record = claim, send, record
+        self._claim, self._send, self._record, self._defer = claim, send, record, defer
         self._lock = threading.Lock()
         self._room = threading.Condition(self._lock)
         self._queue: deque[_Job] = deque()
@@ -63,13 +67,16 @@ class DeliverySender:
         self._in_flight = 0
         self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="delivery-send")
 
-    def send(self, ids: list[int], *, task_id: str = "", wait_outcome: bool = True) -> list[Delivery]:
-        """Claim and send these deliveries; the claimed rows.
+    def send(self, ids: list[int], *, task_id: str = "", wait_outcome: bool = True,
+             hold: bool = False) -> tuple[list[Delivery], list[int]]:
+        """Claim and send these deliveries; the claimed rows, and the ids held over a channel's cap.
 
         Returns once they are claimed, or with `wait_outcome` once their outcomes are recorded.
+        Rows over a channel's cap are left to the sweeper, or with `hold` left as they were and
+        handed back, for the caller to try again once a request in flight is done (`room_wait`).
         Raises what the claim raised (the rows are then still PENDING, for the sweeper).
         """
-        job = _Job(list(dict.fromkeys(ids)), task_id, wait_outcome)
+        job = _Job(list(dict.fromkeys(ids)), task_id, wait_outcome, hold)
         with self._lock:
             self._queue.append(job)
             if not self._leading:
@@ -82,7 +89,12 @@ class DeliverySender:
             raise job.error
         if job.wait_outcome:
             job.recorded.wait()
-        return job.claimed
+        return job.claimed, job.over_cap
+
+    def room_wait(self, timeout: float) -> None:
+        """Wait until a request of this process is recorded (its place is free again), or `timeout`."""
+        with self._room:
+            self._room.wait(timeout)
 
     def shutdown(self, *, wait: bool = True) -> None:
         self._pool.shutdown(wait=wait)
@@ -120,8 +132,11 @@ class DeliverySender:
         group, room = self._take(own)
         reserved = sum(len(job.ids) for job in group)
         claimed: list[tuple[Delivery, object]] = []
+        over_cap: set[int] = set()
         try:
-            claimed = self._claim(list(dict.fromkeys(pk for job in group for pk in job.ids)), own.task_id, room)
+            claimed, over = self._claim(list(dict.fromkeys(pk for job in group for pk in job.ids)), own.task_id, room)
+            over_cap = set(over)
+            self._defer([pk for job in group if not job.hold for pk in job.ids if pk in over_cap])
         except BaseException as exc:
             for job in group:
                 job.error = exc
@@ -130,6 +145,7 @@ class DeliverySender:
         by_id = {delivery.pk: delivery for delivery, _ in claimed}
         for job in group:
             job.claimed = [by_id[pk] for pk in job.ids if pk in by_id]
+            job.over_cap = [pk for pk in job.ids if pk in over_cap] if job.hold else []
             if job is not own:
                 job.ready.set()
         self._hand_over()
@@ -172,7 +188,7 @@ _sender_key: tuple = ()
 _sender_lock = threading.Lock()
 
 
-def sender_get(*, claim: Claim, send: Send, record: Record) -> DeliverySender:
+def sender_get(*, claim: Claim, send: Send, record: Record, defer: Defer) -> DeliverySender:
     """This process's sender (a forked child makes its own: threads do not survive a fork)."""
     global _sender, _sender_key
     key = (os.getpid(), settings.DELIVERY_SEND_THREADS, settings.DELIVERY_CLAIM_MAX, settings.DELIVERY_RECORD_WAVE)
@@ -181,6 +197,6 @@ def sender_get(*, claim: Claim, send: Send, record: Record) -> DeliverySender:
             if _sender is not None and _sender_key[0] == key[0]:
                 _sender.shutdown(wait=False)  # settings changed (tests): its sends finish on their own
             _sender = DeliverySender(threads=key[1], claim_max=key[2], record_wave=key[3], claim=claim, send=send,
-                                     record=record)
+                                     record=record, defer=defer)
             _sender_key = key
         return _sender

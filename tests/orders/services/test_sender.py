@@ -6,6 +6,7 @@ talk to an Imshop stand-in that handles requests side by side (`imshop_answering
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from datetime import timedelta
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from orders.models import Delivery, DeliveryAttempt, StatusChange
 from orders.services import claims
-from orders.services.dispatch import deliveries_send, delivery_send, delivery_sender_make
+from orders.services.dispatch import deliveries_send, delivery_send, delivery_sender_make, sender_send
 from orders.services.status import order_change_status
 from tests.concurrency import run_together
 from tests.partners import CHOCO_STATUS
@@ -138,10 +139,8 @@ def test_newest_wins_when_two_workers_claim_both_statuses_at_once(no_broker, mak
 
     def read_then_linger(ids, now):
         rows = claim_view(ids, now)
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):
             both_read.wait(timeout=1)
-        except threading.BrokenBarrierError:
-            pass
         return rows
 
     monkeypatch.setattr(claims, "_claim_view", read_then_linger)
@@ -185,20 +184,36 @@ def test_caps_are_honoured_across_two_workers(no_broker, make_order, imshop_answ
     imshop_answering.delay = 0.2
     ids = imshop_deliveries(make_order, 8)
     first, second = delivery_sender_make(threads=4), delivery_sender_make(threads=4)
+    # when: both try to send everything at once
     try:
-        # when: both try to send everything, again as rows become due (the sweeper's part)
-        for _ in range(20):
-            run_together(lambda: first.send(ids), lambda: second.send(ids))
-            if set(states(ids).values()) == {"delivered"}:
-                break
-            Delivery.objects.filter(pk__in=ids, state="pending").update(next_attempt_at=timezone.now())
+        run_together(lambda: sender_send(first, ids), lambda: sender_send(second, ids))
     finally:
         first.shutdown()
         second.shutdown()
-    # then: never more than two at Imshop at once, each order once
+    # then: never more than two at Imshop at once, each order once, and the rows over the cap
+    # went as places freed, without waiting for the sweeper
     assert imshop_answering.peak == 2
     assert set(states(ids).values()) == {"delivered"}
     assert sorted(imshop_answering.received()) == [str(500 + n) for n in range(8)]
+
+
+def test_rows_held_over_the_cap_past_the_hold_are_left_to_the_sweeper(no_broker, make_order, imshop_answering,
+                                                                     settings):
+    # given: the cap is taken by another worker's request, which does not end
+    settings.CHANNEL_LIMITS = {"imshop": {"max_in_flight": 1, "per_minute": 0}}
+    settings.DELIVERY_CAP_HOLD = 0.3
+    busy, waiting = imshop_deliveries(make_order, 2)
+    Delivery.objects.filter(pk=busy).update(state="sending", lease_until=timezone.now() + timedelta(minutes=1))
+    # when
+    began = time.monotonic()
+    sent = delivery_send(delivery_id=waiting)
+    # then: it waited its hold, then was left for the sweeper, due in a moment
+    row = Delivery.objects.get(pk=waiting)
+    assert sent is None
+    assert 0.3 <= time.monotonic() - began < 2
+    assert (row.state, row.attempts, row.enqueued_at) == ("pending", 0, None)
+    assert row.next_attempt_at < timezone.now() + timedelta(seconds=5)
+    assert imshop_answering.received() == []
 
 
 @pytest.mark.postgres
