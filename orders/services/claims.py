@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from orders.models import ChannelSwitch, Delivery, Order, StatusChange, StatusMapping
+from orders.partners import CHANNEL_SEPARATOR
 from orders.services.statements import fetch, one_of, stored_time, table
 
 # While another delivery of the same order and channel is in flight, wait this long and look again.
@@ -142,8 +143,13 @@ def _update_returning(ids: list[int], *, now: datetime, lease_until: datetime) -
 
 
 def channel_limits(channel: str) -> tuple[int, int]:
-    """(max requests in flight, max requests started per minute; 0 = no limit) for a channel."""
-    limits = settings.CHANNEL_LIMITS.get(channel, {})
+    """(max requests in flight, max requests started per minute; 0 = no limit) for a channel.
+
+    A channel without limits of its own takes its partner's (`webhook:7` those of `webhook`), else
+    the default cap PARTNER_MAX_IN_FLIGHT: no partner is sent to without a cap unless told so.
+    """
+    limits = (settings.CHANNEL_LIMITS.get(channel) or settings.CHANNEL_LIMITS.get(channel.split(CHANNEL_SEPARATOR)[0])
+              or {"max_in_flight": settings.PARTNER_MAX_IN_FLIGHT})
     return int(limits.get("max_in_flight", 0)), int(limits.get("per_minute", 0))
 
 

@@ -678,3 +678,18 @@ def test_concurrent_batches_over_the_same_deliveries_send_each_once(no_broker, m
     assert len(partners.requests_to(IMSHOP_SYNC)) == 12
     assert DeliveryAttempt.objects.count() == 12
     assert set(Delivery.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"delivered"}
+
+
+@pytest.mark.parametrize(("channel", "expected"), [
+    ("imshop", (3, 6)),  # its own
+    ("webhook:7", (5, 0)),  # its partner's
+    ("newpartner", (64, 0)),  # the default cap
+])
+def test_every_channel_has_a_cap(settings, channel, expected):
+    # given
+    from orders.services.claims import channel_limits
+
+    settings.PARTNER_MAX_IN_FLIGHT = 64
+    settings.CHANNEL_LIMITS = {"imshop": {"max_in_flight": 3, "per_minute": 6}, "webhook": {"max_in_flight": 5}}
+    # then
+    assert channel_limits(channel) == expected
