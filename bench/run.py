@@ -112,7 +112,8 @@ def _meta(args: argparse.Namespace, env: BenchEnvironment, started: float) -> di
         "cpus": os.cpu_count(), "python": platform.python_version(),
         "web": f"gunicorn hub.wsgi, {args.web_workers} workers × {args.web_threads} threads (gthread), access log on",
         "worker": f"celery worker --pool {args.worker_pool} --concurrency {args.worker_concurrency} (1 process; "
-                  f"2 for the scale-out burst), prefetch multiplier {settings.CELERY_WORKER_PREFETCH_MULTIPLIER}",
+                  f"2 for the scale-out burst), prefetch multiplier {settings.CELERY_WORKER_PREFETCH_MULTIPLIER}, "
+                  f"{settings.DELIVERY_SEND_THREADS} sending threads",
         "partner_max_in_flight": settings.CHANNEL_LIMITS.get("imshop", {}).get("max_in_flight", 0),
         "load": "Python http.client threads, keep-alive", "settings": env.settings_module,
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
