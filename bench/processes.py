@@ -188,6 +188,19 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / hz
 
 
+def reaped_children_cpu(pid: int) -> float:
+    """CPU time (user + system) of the children of `pid` that have exited and been waited for.
+
+    gunicorn replaces a worker after WEB_MAX_REQUESTS: the old one's CPU leaves the live children's
+    sum and lands here, in its master's `cutime` and `cstime`.
+    """
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
 def postgres_backends(database: str) -> list[int]:
     """Pids of the PostgreSQL backends connected to `database`.
 

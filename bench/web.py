@@ -13,7 +13,7 @@ from bench.ceiling import CEILING_PATH, CEILING_TABLE
 from bench.environment import SHOP_TOKEN
 from bench.fixtures import body_template
 from bench.load import LoadResult, closed_loop
-from bench.processes import CpuMeter, child_pids, cpu_seconds, loadavg, postgres_backends
+from bench.processes import CpuMeter, child_pids, cpu_seconds, loadavg, postgres_backends, reaped_children_cpu
 from orders.models import Order
 
 WEBHOOK_PATH = f"/api/webhooks/shop/order_created/?token={SHOP_TOKEN}"
@@ -36,12 +36,16 @@ class ServerCpu:
             return {}
         return {pid: cpu_seconds([pid]) for pid in postgres_backends(self.database)}
 
+    def _workers(self) -> float:
+        """CPU of gunicorn's workers so far: the live ones, and those it replaced (WEB_MAX_REQUESTS)."""
+        return cpu_seconds(child_pids(self.master)) + reaped_children_cpu(self.master)
+
     def start(self) -> None:
-        self._web, self._db = cpu_seconds(child_pids(self.master)), self._backends()
+        self._web, self._db = self._workers(), self._backends()
 
     def stop(self) -> dict[str, float]:
         """Seconds of CPU: {"web": gunicorn workers, "db": this database's backends (0 on SQLite)}."""
-        web = cpu_seconds(child_pids(self.master)) - self._web
+        web = self._workers() - self._web
         # A backend that connected during the run counts from zero; one that left is lost (rare: pooled).
         db = sum(used - self._db.get(pid, 0.0) for pid, used in self._backends().items())
         return {"web": web, "db": db}
