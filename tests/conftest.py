@@ -90,7 +90,7 @@ def default_mappings(db) -> None:
 @pytest.fixture
 def make_order(shop_payload, default_mappings):
     """Create an order through the intake service, as a webhook would."""
-    from integrations.horoshop.order_report import order_report_from_shop
+    from integrations.horoshop.intake import order_report_from_shop
     from orders.models import StatusChange
     from orders.services.intake import order_upsert_from_shop
 

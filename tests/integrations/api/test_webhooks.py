@@ -361,7 +361,7 @@ def test_a_body_refused_half_way_is_kept_with_its_outcome(shop_payload, default_
     def fail(**kwargs):
         raise IntegrityError("the order's write failed")
 
-    monkeypatch.setattr("integrations.horoshop.webhook.order_upsert_from_shop", fail)
+    monkeypatch.setattr("integrations.horoshop.intake.order_upsert_from_shop", fail)
     # when
     response = APIClient(raise_request_exception=False).put(
         webhook_url(), data=json.dumps(shop_payload), content_type="application/json")

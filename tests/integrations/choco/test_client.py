@@ -2,7 +2,6 @@
 
 import json
 import socket
-from pathlib import Path
 
 import pytest
 
@@ -10,9 +9,9 @@ from integrations.choco.client import ChocoClient, choco_client_from_settings
 from integrations.choco.payloads import encode_form
 from integrations.tokens import MemoryTokenStore
 from orders.partner_errors import PartnerOverloadedError, PartnerRejectedError, PartnerTransientError
+from tests.conftest import FIXTURES
 from tests.partners import SlowAnswer
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 AUTH_PATH = "/auth/token"
 STATUS_PATH = "/orders/v2/preorder/external/status"
 CLIENT_SECRET = "merchant-client-secret"

@@ -2,15 +2,14 @@
 
 import json
 import socket
-from pathlib import Path
 
 import pytest
 
 from integrations.horoshop.client import HoroshopClient, horoshop_client_from_settings
 from integrations.tokens import MemoryTokenStore
 from orders.partner_errors import PartnerOverloadedError, PartnerRejectedError, PartnerTransientError
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 AUTH = "/api/auth/"
 UPDATE = "/api/orders/update/"
 GET = "/api/orders/get/"

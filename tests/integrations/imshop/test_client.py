@@ -2,15 +2,14 @@
 
 import json
 import socket
-from pathlib import Path
 
 import pytest
 
 from integrations.imshop.client import ImshopClient, imshop_client_from_settings
 from orders.partner_errors import PartnerOverloadedError, PartnerRejectedError, PartnerTransientError
+from tests.conftest import FIXTURES
 from tests.partners import SlowAnswer
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 URL_SECRET = "f5315818-cccc-4444-aaaa-31b6aebceb54"
 SYNC_PATH = f"/v1/clients/demo-shop/statuses/sync/{URL_SECRET}"
 API_KEY = "imshop-api-key-123"
