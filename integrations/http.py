@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -97,12 +98,12 @@ def send(
     if form_body is not None:
         headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
     request_body = form_body if form_body is not None else _body_text(json_body)
-    record = {
-        "method": method,
-        "url": mask_url(url, secrets),
-        "request_headers": mask_headers(headers),
-        "request_body": truncate(mask_text(request_body, secrets)),
-    }
+    sent = Exchange(
+        method=method,
+        url=mask_url(url, secrets),
+        request_headers=mask_headers(headers),
+        request_body=truncate(mask_text(request_body, secrets)),
+    )
     started = time.monotonic()
     try:
         response = session_get().request(
@@ -115,13 +116,13 @@ def send(
             allow_redirects=False,
         )
     except requests.Timeout as exc:
-        exchange = Exchange(**record, duration_ms=_ms_since(started))
+        exchange = replace(sent, duration_ms=_ms_since(started))
         raise PartnerOverloadedError(f"Time-out: {exc.__class__.__name__}", exchange=exchange) from exc
     except requests.RequestException as exc:
-        exchange = Exchange(**record, duration_ms=_ms_since(started))
+        exchange = replace(sent, duration_ms=_ms_since(started))
         raise PartnerTransientError(f"Connection failed: {exc.__class__.__name__}", exchange=exchange) from exc
-    exchange = Exchange(
-        **record,
+    exchange = replace(
+        sent,
         response_status=response.status_code,
         response_body=truncate(mask_text(response.text, secrets)),
         duration_ms=_ms_since(started),

@@ -65,6 +65,7 @@ class ShopWebhookApi(InboundApiView):
         serializer.is_valid(raise_exception=True)
         result = shop_webhook_receive(data=serializer.validated_data, raw=request.data)
         self.inbound_order_id, self.inbound_unchanged = result.order.pk, result.unchanged
+        assert result.order.status is not None, "intake gives every order its first status"
         return Response({
             "order_id": result.order.shop_order_id,
             "created": result.created,

@@ -183,7 +183,8 @@ def _imshop_status(call: Call) -> SandboxAnswer:
     body = bodies.body_parse(raw=call.raw, content_type=call.content_type, allowed=(bodies.JSON,))
     data = body.data if isinstance(body.data, dict) else {}
     # Imshop takes the key as a bearer or as "key" in the body; without IMSHOP_API_KEY any key goes.
-    given = call.bearer or (data.get("key") if isinstance(data.get("key"), str) else "")
+    key = data.get("key")
+    given = call.bearer or (key if isinstance(key, str) else "")
     if settings.IMSHOP_API_KEY and not secret_matches(given, settings.IMSHOP_API_KEY):
         return _imshop_error(401, ["Authorization: API key missing or wrong"], "unauthorized", "Invalid API key")
     problems = body.problems or checks.imshop_status_problems(data)

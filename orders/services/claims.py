@@ -11,8 +11,9 @@ under a lock on its switch row, so every worker sees the same count: at most
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -21,10 +22,26 @@ from django.utils import timezone
 
 from orders.models import ChannelSwitch, Delivery
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 # While another delivery of the same order and channel is in flight, wait this long and look again.
 IN_FLIGHT_WAIT_SECONDS = 5
 # A channel at its in-flight cap: look again this soon (the sweeper queues the row when it is due).
 AT_CAP_WAIT_SECONDS = 1
+
+
+class ClaimFlags(TypedDict):
+    """What stands in a delivery's way, read with it when it is claimed."""
+
+    paused: bool
+    newer_delivered: bool
+    in_flight: bool
+    older_pending: bool
+
+
+# A delivery as `deliveries_claim` reads it: the row and its ClaimFlags.
+ClaimedDelivery: TypeAlias = "WithAnnotations[Delivery, ClaimFlags]"
 
 
 def lease_seconds(count: int = 1) -> float:
@@ -32,7 +49,7 @@ def lease_seconds(count: int = 1) -> float:
     return count * 2 * (settings.PARTNER_CONNECT_TIMEOUT + settings.PARTNER_READ_TIMEOUT) + 30
 
 
-def _claim_view(delivery_ids: list[int], now: datetime) -> list[Delivery]:
+def _claim_view(delivery_ids: list[int], now: datetime) -> list[ClaimedDelivery]:
     """The deliveries with what stands in their way, read in one query."""
     siblings = Delivery.objects.filter(order_id=OuterRef("order_id"), channel=OuterRef("channel")).exclude(
         pk=OuterRef("pk"))
@@ -49,7 +66,7 @@ def _claim_view(delivery_ids: list[int], now: datetime) -> list[Delivery]:
     )
 
 
-def _set_aside(rows: list[Delivery], now: datetime) -> list[Delivery]:
+def _set_aside(rows: list[ClaimedDelivery], now: datetime) -> list[ClaimedDelivery]:
     """The rows free to send now; the others are left for later (or superseded) as each case says."""
     free, paused, superseded, waiting = [], [], [], []
     for row in rows:
@@ -103,7 +120,7 @@ def channel_limits(channel: str) -> tuple[int, int]:
     return int(limits.get("max_in_flight", 0)), int(limits.get("per_minute", 0))
 
 
-def _within_limits(channel: str, rows: list[Delivery], now: datetime) -> list[Delivery]:
+def _within_limits(channel: str, rows: list[ClaimedDelivery], now: datetime) -> list[ClaimedDelivery]:
     """The rows the channel's limits let go now (call inside the claim's transaction).
 
     The switch row is locked so claims of this channel by every worker are counted one after
@@ -139,7 +156,7 @@ def _within_limits(channel: str, rows: list[Delivery], now: datetime) -> list[De
     return allowed
 
 
-def _defer(rows: list[Delivery], slots: list[datetime], now: datetime) -> None:
+def _defer(rows: Sequence[Delivery], slots: list[datetime], now: datetime) -> None:
     """Leave rows PENDING until their slot (or a moment, without one): the sweeper queues them then."""
     for index, row in enumerate(rows):
         when = slots[index] if index < len(slots) else now + timedelta(seconds=AT_CAP_WAIT_SECONDS)
@@ -147,7 +164,7 @@ def _defer(rows: list[Delivery], slots: list[datetime], now: datetime) -> None:
             next_attempt_at=when, enqueued_at=None, updated_at=now)
 
 
-def deliveries_claim(*, delivery_ids: Iterable[int]) -> list[Delivery]:
+def deliveries_claim(*, delivery_ids: Iterable[int]) -> list[ClaimedDelivery]:
     """Claim the due deliveries among these ids for this caller; the claimed rows, now SENDING.
 
     Safe against any number of concurrent callers: a row is claimed by one of them at most.
@@ -157,10 +174,10 @@ def deliveries_claim(*, delivery_ids: Iterable[int]) -> list[Delivery]:
     if not ids:
         return []
     rows = _set_aside(_claim_view(ids, now), now)
-    by_channel: dict[str, list[Delivery]] = defaultdict(list)
+    by_channel: dict[str, list[ClaimedDelivery]] = defaultdict(list)
     for row in rows:
         by_channel[row.channel].append(row)
-    claimed: list[Delivery] = []
+    claimed: list[ClaimedDelivery] = []
     for channel, channel_rows in by_channel.items():
         with transaction.atomic():
             ready = _within_limits(channel, channel_rows, now)

@@ -16,7 +16,7 @@ from hub.observability import delivery_bound, request_id_bound
 from orders.models import Delivery, DeliveryAttempt
 from orders.partner_errors import Exchange, PartnerError, PartnerNotConfiguredError, PartnerRejectedError
 from orders.partners import partners
-from orders.services.claims import deliveries_claim
+from orders.services.claims import ClaimedDelivery, deliveries_claim
 from orders.services.outbox import deliveries_supersede_pending
 
 logger = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def deliveries_send(*, delivery_ids: list[int], task_id: str = "", budget_second
     return []
 
 
-def _chunk_send(delivery_ids: list[int], *, task_id: str) -> list[Delivery]:
+def _chunk_send(delivery_ids: list[int], *, task_id: str) -> list[ClaimedDelivery]:
     """Claim these deliveries, open an attempt for each before its request leaves, send, record."""
     claimed = deliveries_claim(delivery_ids=delivery_ids)
     if not claimed:
@@ -169,11 +169,11 @@ def _attempt_close(attempt: DeliveryAttempt, result: AttemptResult, outcome: str
     attempt.error = _error_text(error)
 
 
-def _deliveries_record(sent: list[tuple[Delivery, DeliveryAttempt, AttemptResult]]) -> None:
+def _deliveries_record(sent: list[tuple[ClaimedDelivery, DeliveryAttempt, AttemptResult]]) -> None:
     """Close each attempt and move each delivery on, in one transaction (the delivered ones in one statement)."""
     now = timezone.now()
-    delivered: list[Delivery] = []
-    others: list[tuple[Delivery, dict]] = []
+    delivered: list[ClaimedDelivery] = []
+    others: list[tuple[ClaimedDelivery, dict]] = []
     for delivery, attempt, result in sent:
         outcome, update = _delivery_update(delivery, result, now)
         _attempt_close(attempt, result, outcome, now)
@@ -197,7 +197,7 @@ def _deliveries_record(sent: list[tuple[Delivery, DeliveryAttempt, AttemptResult
             _delivery_after(delivery, update, now)
 
 
-def _delivery_after(delivery: Delivery, update: dict, now: datetime) -> None:
+def _delivery_after(delivery: ClaimedDelivery, update: dict, now: datetime) -> None:
     """What a delivery's final outcome means beyond its own row: its partner's, and older rows superseded."""
     delivered = update["state"] == Delivery.State.DELIVERED
     partner = partners.for_channel(delivery.channel)
