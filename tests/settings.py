@@ -21,6 +21,7 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")  # tests talk plain HTTP t
 for scope in ("SHOP_WEBHOOK", "IMSHOP_CALLBACK", "STATUS_API", "UNAUTHENTICATED"):
     os.environ.setdefault(f"THROTTLE_{scope}", "off")  # tests of throttling turn it on themselves
 
+import hub.settings as base_settings  # noqa: E402
 from hub.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -29,7 +30,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 _RUN = TEST_RUN_ID + (f"-{os.environ['PYTEST_XDIST_WORKER']}" if os.environ.get("PYTEST_XDIST_WORKER") else "")
 VAR_DIR.mkdir(exist_ok=True)  # noqa: F405 - a fresh clone has no var/ yet: the test database lives there
 
-if CELERY_BROKER_URL.startswith("sqlite://"):  # noqa: F405
+if base_settings.CELERY_BROKER_URL.startswith("sqlite://"):
     # Keep the suite's queue apart from a `make run` on the same clone.
     CELERY_BROKER_URL = f"sqlite:///{VAR_DIR / f'test-broker-{_RUN}.sqlite3'}"  # noqa: F405
 else:

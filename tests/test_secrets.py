@@ -109,7 +109,7 @@ def stored_texts() -> list[str]:
     """Every value of every row of every table, as text."""
     texts = []
     for model in apps.get_models():
-        for row in model.objects.all():
+        for row in model._default_manager.all():
             for field in model._meta.concrete_fields:
                 value = getattr(row, field.attname)
                 if value not in (None, ""):
@@ -134,6 +134,7 @@ def run_the_whole_flow(shop_payload, mapping) -> list[str]:
         client.get(f"/no-such-page?token={SHOP_TOKEN}&key={IMSHOP_KEY}"),
     ]
     order_id = Delivery.objects.values_list("order_id", flat=True).first()
+    assert order_id is not None
     order_change_status(order_id=order_id, to_status=mapping("processing"), source=StatusChange.Source.API)
     for delivery_id in Delivery.objects.values_list("pk", flat=True):
         delivery_send(delivery_id=delivery_id)

@@ -26,8 +26,9 @@ CLOSED_PORT_BROKER = "redis://127.0.0.1:9/0"  # the discard port: nothing listen
 def _drop_connection_pools() -> None:
     # Celery builds its connection and producer pools on first use and keeps them: a changed URL
     # is not seen until they are dropped. This is what Celery itself does in a forked child.
-    app._pool = None
-    app.amqp._producer_pool = None
+    # Private attributes the stubs do not declare.
+    app._pool = None  # type: ignore[attr-defined]
+    app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 @contextmanager
@@ -38,11 +39,12 @@ def broker_unreachable() -> Iterator[None]:
     environment before its configuration, so in CI a changed `broker_url` would not be used.
     """
     _drop_connection_pools()
-    app.conf.broker_write_url = CLOSED_PORT_BROKER
+    # Item assignment is what `conf.broker_write_url = ...` does; the stub has that name read-only.
+    app.conf["broker_write_url"] = CLOSED_PORT_BROKER
     try:
         yield
     finally:
-        app.conf.broker_write_url = None
+        app.conf["broker_write_url"] = None
         _drop_connection_pools()
 
 

@@ -38,7 +38,7 @@ def _deliveries_of(order, partner: Partner) -> list[Delivery]:
 
 
 @pytest.mark.parametrize("partner", REGISTERED, ids=[p.key for p in REGISTERED])
-def test_a_partner_owns_its_channels_and_names_them(partner):
+def test_a_partner_owns_its_channels_and_names_them(partner: Partner):
     # then
     assert partner.channels(), "a partner has at least one channel"
     for channel in partner.channels():

@@ -112,6 +112,7 @@ def test_a_log_entry_with_error_is_rejected_with_its_message(httpserver):
 
     # then
     assert caught.value.message == "Horoshop refused order 115: Status 4 is not allowed"
+    assert caught.value.exchange is not None
     assert caught.value.exchange.url.endswith(UPDATE)
 
 
@@ -188,6 +189,7 @@ def test_a_refused_login_is_rejected_with_its_message(httpserver):
 
     # then
     assert caught.value.message == "Horoshop refused the login: Wrong login or password"
+    assert caught.value.exchange is not None
     assert PASSWORD not in caught.value.exchange.request_body
 
 
@@ -225,6 +227,7 @@ def test_a_refused_connection_is_transient(httpserver):
 
     # then
     assert not isinstance(caught.value, PartnerOverloadedError)
+    assert caught.value.exchange is not None
     assert caught.value.exchange.url == f"http://127.0.0.1:{port}/api/auth/"
 
 

@@ -74,6 +74,7 @@ def test_success_false_is_rejected_with_imshops_message(httpserver):
 
     # then
     assert caught.value.message == "Imshop refused: Order not found"
+    assert caught.value.exchange is not None
     assert caught.value.exchange.response_status == 200
 
 
@@ -144,6 +145,7 @@ def test_a_refused_connection_is_transient(httpserver):
 
     # then
     assert not isinstance(caught.value, PartnerOverloadedError)
+    assert caught.value.exchange is not None
     assert caught.value.exchange.response_status is None
 
 
