@@ -26,6 +26,7 @@ import threading
 from queue import Empty
 from typing import Any
 
+from kombu.transport import TRANSPORT_ALIASES
 from kombu.transport import sqlalchemy as kombu_sqla
 from kombu.transport.sqlalchemy.models import metadata as kombu_metadata
 from kombu.utils.encoding import bytes_to_str
@@ -168,6 +169,4 @@ class Transport(kombu_sqla.Transport):
 
 def transport_register() -> None:
     """Make `sqlite://...` broker URLs mean this transport (kombu has no `sqlite` scheme of its own)."""
-    from kombu.transport import TRANSPORT_ALIASES
-
     TRANSPORT_ALIASES.setdefault("sqlite", "hub.broker:Transport")
