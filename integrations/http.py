@@ -24,7 +24,8 @@ from orders.partner_errors import (
     PartnerTransientError,
 )
 
-SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "proxy-authorization"})
+# A webhook signature is not a key, but it would let anyone who reads it replay the message.
+SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "proxy-authorization", "webhook-signature"})
 _session: requests.Session | None = None
 
 
@@ -82,22 +83,30 @@ def send(
     *,
     json_body: Any = None,
     form_body: str | None = None,
+    raw_body: str | None = None,
     headers: Mapping[str, str] | None = None,
     secrets: Iterable[str] = (),
+    session: requests.Session | None = None,
+    allow_http: bool | None = None,
 ) -> tuple[requests.Response, Exchange]:
     """Send one request and return the response with its masked record.
 
-    Raises PartnerOverloadedError on a time-out and PartnerTransientError on a connection error.
-    HTTP status codes are not judged here: see `raise_for_status`.
+    `raw_body` is sent byte for byte as given (a signed body must not be serialised again), with
+    the Content-Type the headers name. `session` replaces the shared one; `allow_http` replaces
+    PARTNER_ALLOW_HTTP for this request. Raises PartnerOverloadedError on a time-out and
+    PartnerTransientError on a connection error. HTTP status codes are not judged here: see
+    `raise_for_status`.
     """
     secrets = tuple(secrets)
-    if not url.lower().startswith("https://") and not settings.PARTNER_ALLOW_HTTP:
+    allow_http = settings.PARTNER_ALLOW_HTTP if allow_http is None else allow_http
+    if not url.lower().startswith("https://") and not allow_http:
         # Partner credentials must not cross the network in clear text.
         raise PartnerNotConfiguredError(f"Refusing a plain-HTTP partner URL ({mask_url(url, secrets)}): use https://.")
     headers = dict(headers or {})
     if form_body is not None:
         headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
-    request_body = form_body if form_body is not None else _body_text(json_body)
+    text_body = form_body if form_body is not None else raw_body
+    request_body = text_body if text_body is not None else _body_text(json_body)
     sent = Exchange(
         method=method,
         url=mask_url(url, secrets),
@@ -106,11 +115,11 @@ def send(
     )
     started = time.monotonic()
     try:
-        response = session_get().request(
+        response = (session or session_get()).request(
             method,
             url,
-            json=json_body if form_body is None else None,
-            data=form_body.encode() if form_body is not None else None,
+            json=json_body if text_body is None else None,
+            data=text_body.encode() if text_body is not None else None,
             headers=headers,
             timeout=timeouts(),
             allow_redirects=False,
