@@ -175,6 +175,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # OpenAPI 3.1 for its `webhooks`: the signed event status subscribers receive.
+    "OAS_VERSION": "3.1.0",
+    "WEBHOOKS": ["integrations.webhooks.schema.order_status_changed"],
 }
 # One limit for every inbound body: larger requests are answered 413 (and their head is kept).
 INBOUND_MAX_BODY_BYTES = env.int("INBOUND_MAX_BODY_BYTES", default=1024 * 1024)
@@ -262,6 +265,15 @@ PARTNER_READ_TIMEOUT = env.float("PARTNER_READ_TIMEOUT", default=15)
 ATTEMPT_BODY_LIMIT = env.int("ATTEMPT_BODY_LIMIT", default=8192)
 # Partners are reached over HTTPS only, unless DEBUG (the sandbox) or this says otherwise.
 PARTNER_ALLOW_HTTP = env.bool("PARTNER_ALLOW_HTTP", default=DEBUG)
+
+# OUTBOUND WEBHOOKS (status subscriptions managed in the admin) ------------------------------
+# Endpoints on loopback, private, link-local or other internal addresses, and plain http://, are
+# refused unless this is on (the sandbox subscriber lives on the hub itself).
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=HUB_SANDBOX)
+# An endpoint whose every attempt has failed for this long is switched off, and operators are told.
+WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=3 * 86400)
+# After a secret is rotated, deliveries are signed with the old one too for this long.
+WEBHOOK_SECRET_OVERLAP = env.int("WEBHOOK_SECRET_OVERLAP", default=86400)
 
 # RETENTION AND ALERTS -------------------------------------------------------------------------
 RETENTION_DAYS = env.int("RETENTION_DAYS", default=90)

@@ -1,0 +1,114 @@
+"""The SSRF guard: a subscriber's URL may not lead the hub into its own network.
+
+Managers type these URLs, so a URL could name the hub's database, a metadata service
+(169.254.169.254) or anything else only the hub can reach. Refused: plain http:// and any
+address that is not global (loopback, private, link-local, shared, reserved, unspecified) or is
+multicast, unless WEBHOOK_ALLOW_PRIVATE_TARGETS is on (tests and the sandbox, whose subscriber
+is the hub itself).
+
+Checked twice: when the URL is saved (`url_problem`, resolving the host), and on every
+connection (`guarded_session`): the address checked is the one the socket is connected to,
+so a name that resolves elsewhere by the time of sending (DNS rebinding) is refused too.
+Redirects are never followed (integrations.http), so a public URL cannot bounce inward.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+POOL_SIZE = 16
+_session: requests.Session | None = None
+
+
+class TargetRefusedError(Exception):
+    """A connection reached an internal address. Not an OSError: urllib3 and requests pass it on as is."""
+
+
+def address_allowed(address: str) -> bool:
+    """Whether the hub may connect to this IP address (global unicast only)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # a scoped IPv6 address carries %<zone>
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def url_problem(url: str, *, allow_private: bool, resolve: bool = True) -> str | None:
+    """Why the hub will not send to `url`, or None. With `resolve`, every address of the host is checked."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return "Not a valid URL."
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "Must be a full https:// URL."
+    if parts.scheme != "https" and not allow_private:
+        return "Must use https:// (plain http:// would send the events in clear text)."
+    if allow_private or not resolve:
+        return None
+    try:
+        found = {info[4][0] for info in socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)}
+    except (socket.gaierror, UnicodeError):
+        return f"The host {parts.hostname} cannot be resolved."
+    refused = sorted(address for address in found if not address_allowed(str(address)))
+    if refused:
+        return (f"{parts.hostname} leads to {refused[0]}, an internal address (loopback, private, link-local "
+                "or reserved): the hub does not send there.")
+    return None
+
+
+class _Guarded:
+    """Checks the address a new connection reached before anything is sent on it."""
+
+    host: str
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()  # type: ignore[misc]
+        peer = sock.getpeername()[0]
+        if not address_allowed(peer):
+            sock.close()
+            raise TargetRefusedError(f"{self.host} leads to {peer}, an internal address: refused.")
+        return sock
+
+
+class _GuardedHTTPConnection(_Guarded, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_Guarded, HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class _GuardedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - HTTPAdapter's signature
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPConnectionPool,
+                                                   "https": _GuardedHTTPSConnectionPool}
+
+
+def guarded_session() -> requests.Session:
+    """This process's session for subscribers: every new connection's address is checked; no proxy from the
+    environment (the address checked must be the subscriber's own), no urllib3 retries."""
+    global _session
+    if _session is None:
+        session = requests.Session()
+        session.trust_env = False
+        adapter = _GuardedAdapter(max_retries=0, pool_connections=POOL_SIZE, pool_maxsize=POOL_SIZE)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        _session = session
+    return _session
