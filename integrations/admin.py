@@ -1,4 +1,7 @@
-"""Admin for what arrived (inbound events), the shop polls and subscriptions, and the shop status import."""
+"""Admin for what arrived (inbound events), the shop polls and subscriptions, and the shop status import.
+
+The status subscriptions (outbound webhooks) have theirs in integrations/webhooks/admin.py.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from django.utils.translation import ngettext
 
 from integrations.horoshop.setup import shop_statuses_import
 from integrations.models import InboundEvent, PollRun, WebhookSubscription
+from integrations.webhooks import admin as webhooks_admin  # noqa: F401 - registers the status subscriptions
 from orders.admin_inlines import ReadOnlyAdmin, pretty_json
 from orders.admin_mappings import StatusMappingAdmin
 from orders.errors import ApplicationError
