@@ -353,7 +353,7 @@ def test_a_webhook_is_taken_in_one_commit(shop_payload, default_mappings, partne
     event = InboundEvent.objects.get()
     assert event.order is not None
     assert (event.outcome, event.order.shop_order_id) == ("accepted", "115")
-    assert Order.objects.get().deliveries.count() == 2
+    assert Order.objects.get().deliveries.count() == 3  # Choco, Imshop and the subscriber
 
 
 @pytest.mark.django_db(transaction=True)

@@ -58,7 +58,7 @@ def test_a_status_changed_only_in_the_shop_reaches_the_apps_not_the_shop(shop):
     change = Order.objects.get(shop_order_id="115").status_changes.first()
     assert change is not None
     assert (change.to_status.code, change.source) == ("shipping", "shop_poll")
-    assert channels_of(change) == ["choco", "imshop"]
+    assert channels_of(change) == ["choco", "imshop", shop.subscription.channel]
 
 
 def test_an_unchanged_poll_changes_and_sends_nothing(shop):
@@ -223,7 +223,7 @@ def test_a_webhook_announcing_the_shops_own_body_is_confirmed_and_sent_on(shop, 
     assert (status_code(order), order.shop_status_id) == ("shipping", 6)
     latest = order.status_changes.first()
     assert latest is not None
-    assert channels_of(latest) == ["choco", "imshop"]
+    assert channels_of(latest) == ["choco", "imshop", shop.subscription.channel]
 
 
 def test_a_poll_applies_a_status_whose_confirmation_never_ran(shop, api_client):

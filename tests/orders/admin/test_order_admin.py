@@ -73,7 +73,7 @@ def test_manager_changes_status_with_a_reason(admin_client, make_order, mapping,
     change = order.status_changes.first()
     assert (change.source, change.user.username, change.reason) == ("admin", "admin", "Покупатель подтвердил")
     assert sorted(Delivery.objects.filter(status_change=change).values_list("channel", flat=True)) == [
-        "choco", "shop"]
+        "choco", "shop", partners.subscription.channel]
 
 
 def test_final_status_cannot_be_left_from_the_admin(admin_client, make_order, mapping):
@@ -183,4 +183,5 @@ def test_order_page_shows_each_channels_latest_delivery(admin_client, make_order
     page = admin_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
     # then
     assert "Choco</span> <a" in page
-    assert page.count("queued, being sent") == 2
+    assert "Webhook · ERP</span> <a" in page
+    assert page.count("queued, being sent") == 3

@@ -34,7 +34,7 @@ def client_for(user: User) -> Client:
 def world(make_order, partners):
     """An order with a delivery that has an attempt, an inbound event, and the channel switches."""
     order = make_order(order_id=115, imshop_uuid="u-1")
-    delivery = order.deliveries.get()
+    delivery = order.deliveries.get(channel="imshop")
     Delivery.objects.filter(pk=delivery.pk).update(state="failed", last_error="HTTP 500")
     DeliveryAttempt.objects.create(
         delivery=delivery, number=1, outcome=DeliveryAttempt.Outcome.REJECTED, request_method="POST",

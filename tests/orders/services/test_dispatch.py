@@ -35,9 +35,10 @@ def delivery_of(order, channel: str) -> Delivery:
     return order.deliveries.filter(channel=channel).latest("id")
 
 
-def test_new_linked_order_gets_a_delivery_per_partner_but_not_back_to_the_shop(linked_order):
-    # then
-    assert sorted(linked_order.deliveries.values_list("channel", flat=True)) == ["choco", "imshop"]
+def test_new_linked_order_gets_a_delivery_per_partner_but_not_back_to_the_shop(linked_order, partners):
+    # then: the two apps and the system subscribed to every status; not the shop, which told us
+    assert sorted(linked_order.deliveries.values_list("channel", flat=True)) == [
+        "choco", "imshop", partners.subscription.channel]
 
 
 def test_a_change_made_in_the_hub_also_goes_back_to_the_shop(linked_order, mapping):
@@ -53,8 +54,8 @@ def test_unlinked_order_goes_nowhere_but_imshop_when_syncing_all(make_order, par
     settings.IMSHOP_SYNC_ALL_ORDERS = True
     # when
     order = make_order()
-    # then
-    assert list(order.deliveries.values_list("channel", flat=True)) == ["imshop"]
+    # then: not Choco (no Choco user); the subscriber takes every order's status
+    assert sorted(order.deliveries.values_list("channel", flat=True)) == ["imshop", partners.subscription.channel]
 
 
 def test_channels_without_credentials_are_off(make_order, settings):
@@ -73,7 +74,7 @@ def test_deliveries_are_queued_only_after_commit(make_order, partners, django_ca
     # then
     queued = sorted(cb.args[0] for cb in callbacks
                     if isinstance(cb, partial) and cb.func.__name__ == "delivery_enqueue")
-    assert queued == [order.deliveries.get().pk]
+    assert queued == sorted(order.deliveries.values_list("pk", flat=True))
 
 
 def test_choco_success_is_delivered_and_recorded(linked_order, partners):
@@ -368,7 +369,7 @@ def test_a_batch_sends_each_delivery_once(make_order, partners):
     # given
     from orders.services.dispatch import deliveries_send
 
-    ids = [make_order(imshop_uuid=f"u-{n}").deliveries.get().pk for n in range(3)]
+    ids = [make_order(imshop_uuid=f"u-{n}").deliveries.get(channel="imshop").pk for n in range(3)]
     # when
     left = deliveries_send(delivery_ids=ids + ids)  # a repeated id is harmless
     # then
@@ -381,7 +382,7 @@ def test_a_batch_past_its_budget_hands_back_the_rest(make_order, partners):
     # given
     from orders.services.dispatch import FIRST_CHUNK, deliveries_send
 
-    ids = [make_order(imshop_uuid=f"u-{n}").deliveries.get().pk for n in range(FIRST_CHUNK + 2)]
+    ids = [make_order(imshop_uuid=f"u-{n}").deliveries.get(channel="imshop").pk for n in range(FIRST_CHUNK + 2)]
     # when
     left = deliveries_send(delivery_ids=ids, budget_seconds=0)
     # then: the first chunk is always sent, so a batch always makes progress
@@ -394,7 +395,7 @@ def test_a_batch_that_cannot_be_queued_is_left_for_the_sweeper(make_order, partn
     from orders import tasks
     from orders.services.outbox import deliveries_enqueue_batch
 
-    delivery = make_order(imshop_uuid="u-1").deliveries.get()
+    delivery = make_order(imshop_uuid="u-1").deliveries.get(channel="imshop")
 
     def refuse(*args, **kwargs):
         raise ConnectionRefusedError("broker down")
@@ -555,7 +556,7 @@ def test_no_payment_block_when_payment_did_not_change(linked_order, partners, ma
 
 
 def imshop_deliveries(make_order, count: int) -> list[int]:
-    return [make_order(imshop_uuid=f"u-{n}").deliveries.get().pk for n in range(count)]
+    return [make_order(imshop_uuid=f"u-{n}").deliveries.get(channel="imshop").pk for n in range(count)]
 
 
 def test_a_channel_at_its_in_flight_cap_holds_the_next_delivery(make_order, partners, settings):
@@ -605,7 +606,7 @@ def test_a_per_minute_limit_spaces_requests_across_calls(make_order, partners, s
 @pytest.mark.django_db(transaction=True)
 def test_the_attempt_is_written_before_the_request_leaves(make_order, partners):
     # given: the partner looks in the hub's database when the request reaches it
-    delivery = make_order(order_id=115, imshop_uuid="cfe64e76").deliveries.get()
+    delivery = make_order(order_id=115, imshop_uuid="cfe64e76").deliveries.get(channel="imshop")
     seen: list[tuple[int, str]] = []  # (number, outcome) of the attempts the partner saw
 
     def imshop(request):
@@ -628,7 +629,7 @@ def test_a_send_cut_short_by_a_dead_worker_leaves_its_attempt_marked(make_order,
     from orders.services.claims import deliveries_claim
     from orders.services.sweeper import deliveries_sweep
 
-    delivery = make_order(imshop_uuid="u-1").deliveries.get()
+    delivery = make_order(imshop_uuid="u-1").deliveries.get(channel="imshop")
     deliveries_claim(delivery_ids=[delivery.pk])
     DeliveryAttempt.objects.create(delivery=delivery, number=1, started_at=timezone.now(), outcome="sending")
     # when: its lease runs out
