@@ -96,9 +96,9 @@ def test_the_hub_client_against_the_sandbox_over_http(live_server):
     endpoint_secret_rotate(endpoint_id=endpoint.pk)
     endpoint.refresh_from_db()
     endpoint_client(endpoint=endpoint, now=timezone.now()).post(msg_id="msg_hub_test_1", body=body)
-    SandboxSwitch.objects.filter(partner="subscriber").update(fail_next=1, fail_status=503)
+    SandboxSwitch.objects.update_or_create(partner="subscriber", defaults={"fail_next": 1, "fail_status": 503})
     with pytest.raises(PartnerTransientError):
-        endpoint_client(endpoint=endpoint, now=timezone.now()).post(msg_id="msg_hub_test_2", body=body)
+        endpoint_client(endpoint=endpoint, now=timezone.now()).post(msg_id="msg_hub_test_1", body=body)
     # then
     answers = [(r.response_status, r.accepted, json.loads(r.response_body).get("duplicate") if r.accepted else None)
                for r in SandboxRequest.objects.order_by("id")]
