@@ -120,3 +120,13 @@ def test_a_viewer_sees_subscriptions_but_cannot_rotate_or_test(partners):
     assert client.post(reverse("admin:integrations_webhookendpoint_test", args=[endpoint.pk])).status_code == 403
     assert partners.requests_to(SUBSCRIBER) == []
     assert WebhookEndpoint.objects.get(pk=endpoint.pk).secret == partners.subscriber_secret
+
+
+@pytest.mark.usefixtures("russian")
+def test_the_subscription_page_speaks_russian(admin_client, partners):
+    # when
+    page = admin_client.get(change_url(partners.subscription), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    # then
+    for text in ("Отправить тестовое событие", "Заменить секрет", "Секрет подписи", "подписка на статусы"):
+        assert text in page
+    assert "Send a test event" not in page
