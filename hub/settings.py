@@ -252,13 +252,14 @@ DELIVERY_BATCH_BUDGET = env.float("DELIVERY_BATCH_BUDGET", default=45)
 DELIVERY_CLAIM_MAX = env.int("DELIVERY_CLAIM_MAX", default=100)
 # Each partner's limits, honoured across every worker: requests in flight at once, and requests
 # started per minute (0: no limit). PARTNER_MAX_IN_FLIGHT is the default cap of every channel.
+# WEBHOOK_* are the limits of each status subscription on its own.
 PARTNER_MAX_IN_FLIGHT = env.int("PARTNER_MAX_IN_FLIGHT", default=64)
 CHANNEL_LIMITS = {
     channel: {
         "max_in_flight": env.int(f"{prefix}_MAX_IN_FLIGHT", default=PARTNER_MAX_IN_FLIGHT),
         "per_minute": env.int(f"{prefix}_MAX_PER_MINUTE", default=0),
     }
-    for channel, prefix in (("choco", "CHOCO"), ("imshop", "IMSHOP"), ("shop", "HOROSHOP"))
+    for channel, prefix in (("choco", "CHOCO"), ("imshop", "IMSHOP"), ("shop", "HOROSHOP"), ("webhook", "WEBHOOK"))
 }
 PARTNER_CONNECT_TIMEOUT = env.float("PARTNER_CONNECT_TIMEOUT", default=3)
 PARTNER_READ_TIMEOUT = env.float("PARTNER_READ_TIMEOUT", default=15)

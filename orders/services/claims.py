@@ -21,6 +21,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from orders.models import ChannelSwitch, Delivery
+from orders.partners import CHANNEL_SEPARATOR
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -115,8 +116,13 @@ def _update_returning(ids: list[int], *, now: datetime, lease_until: datetime) -
 
 
 def channel_limits(channel: str) -> tuple[int, int]:
-    """(max requests in flight, max requests started per minute; 0 = no limit) for a channel."""
-    limits = settings.CHANNEL_LIMITS.get(channel, {})
+    """(max requests in flight, max requests started per minute; 0 = no limit) for a channel.
+
+    A channel of a partner with several destinations (`key:id`) has its partner's limits, each
+    destination on its own, unless CHANNEL_LIMITS names that channel itself.
+    """
+    limits = settings.CHANNEL_LIMITS.get(channel) or settings.CHANNEL_LIMITS.get(
+        channel.split(CHANNEL_SEPARATOR, 1)[0], {})
     return int(limits.get("max_in_flight", 0)), int(limits.get("per_minute", 0))
 
 

@@ -13,7 +13,7 @@ from integrations.webhooks.models import WebhookEndpoint
 from integrations.webhooks.services import GONE, endpoint_save, endpoint_secret_rotate
 from orders.models import Delivery, StatusChange
 from orders.partners import partners as registry
-from orders.services.dispatch import delivery_send
+from orders.services.dispatch import deliveries_send, delivery_send
 from orders.services.outbox import deliveries_resend
 from orders.services.status import order_change_status
 from tests.partners import SUBSCRIBER, subscribe
@@ -170,3 +170,22 @@ def test_an_endpoint_switched_back_on_starts_its_health_afresh(partners):
     # then
     endpoint.refresh_from_db()
     assert (endpoint.failing_since, endpoint.disabled_reason, endpoint.disabled_at) == (None, "", None)
+
+
+def test_each_subscription_keeps_the_webhook_limits_on_its_own(make_order, partners, settings, httpserver):
+    # given: at most one request a minute to any one subscription
+    settings.CHANNEL_LIMITS = {"webhook": {"max_in_flight": 0, "per_minute": 1}}
+    httpserver.expect_request("/crm").respond_with_data("", status=204)
+    other = subscribe(httpserver.url_for("/crm"), name="CRM")
+    order = make_order(order_id=115)
+    later = make_order(order_id=116)
+    ids = list(Delivery.objects.filter(order__in=[order, later], channel__startswith="webhook:")
+               .order_by("pk").values_list("pk", flat=True))
+    # when
+    deliveries_send(delivery_ids=ids)
+    # then: each subscription took one, and its second waits for the next minute
+    sent = Delivery.objects.filter(pk__in=ids, state="delivered")
+    waiting = Delivery.objects.filter(pk__in=ids, state="pending")
+    assert sorted(sent.values_list("channel", flat=True)) == sorted([partners.subscription.channel, other.channel])
+    assert sorted(waiting.values_list("channel", flat=True)) == sorted([partners.subscription.channel, other.channel])
+    assert all(d.next_attempt_at > timezone.now() + timedelta(seconds=50) for d in waiting)
