@@ -45,6 +45,8 @@ class WebhookEndpointForm(forms.ModelForm):
 
     def clean_url(self) -> str:
         url = self.cleaned_data["url"].strip()
+        if url == self.instance.url:
+            return url  # checked when it was set; a receiver taken down must still be switched off
         problem = url_problem(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS)
         if problem:
             raise forms.ValidationError(problem)

@@ -42,13 +42,17 @@ def endpoint_save(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
 
     A new endpoint gets its signing secret and its channel's pause switch. Switching it on starts
     its health afresh (old failures no longer count towards switching it off); switching it off
-    records when. Statuses (many-to-many) are saved by the caller afterwards.
+    records when. The URL is checked when it is new or changed (a receiver whose host is gone
+    must still be switched off); sending checks every connection anyway. Statuses
+    (many-to-many) are saved by the caller afterwards.
     """
-    problem = url_problem(endpoint.url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS)
+    was_on, was_url = WebhookEndpoint.objects.filter(pk=endpoint.pk).values_list("enabled", "url").first() or (
+        None, None)
+    problem = None if endpoint.url == was_url else url_problem(
+        endpoint.url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS)
     if problem:
         raise ValidationError({"url": problem})
     now = timezone.now()
-    was_on = WebhookEndpoint.objects.filter(pk=endpoint.pk).values_list("enabled", flat=True).first()
     if endpoint.pk is None:
         endpoint.secret, endpoint.secret_issued_at = secret_generate(), now
     if endpoint.enabled and was_on is not True:

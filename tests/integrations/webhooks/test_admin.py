@@ -130,3 +130,18 @@ def test_the_subscription_page_speaks_russian(admin_client, partners):
     for text in ("Отправить тестовое событие", "Заменить секрет", "Секрет подписи", "подписка на статусы"):
         assert text in page
     assert "Send a test event" not in page
+
+
+def test_an_endpoint_whose_host_is_gone_can_still_be_switched_off(admin_client, settings, default_mappings):
+    # given: saved when its host resolved; the receiver has since been taken down
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+    endpoint = WebhookEndpoint.objects.create(name="Old ERP", url="https://erp.gone.invalid/hook", secret="whsec_x")
+    # when
+    response = admin_client.post(change_url(endpoint), {"name": "Old ERP", "url": endpoint.url, "all_statuses": "on"})
+    # then
+    assert response.status_code == 302
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).enabled is False
+    # but a new URL is checked
+    response = admin_client.post(change_url(endpoint), {"name": "Old ERP", "url": "https://10.0.0.9/hook",
+                                                        "all_statuses": "on"})
+    assert "internal address" in str(response.context["adminform"].form.errors["url"])
