@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "import_export",
     "orders",
     "integrations",
+    "integrations.webhooks",
     "hub.apps.HubConfig",
 ]
 

@@ -1,7 +1,4 @@
-"""Admin for what arrived (inbound events), the shop polls and subscriptions, and the shop status import.
-
-The status subscriptions (outbound webhooks) have theirs in integrations/webhooks/admin.py.
-"""
+"""Admin for what arrived (inbound events), the shop polls and subscriptions, and the shop status import."""
 
 from __future__ import annotations
 
@@ -13,7 +10,6 @@ from django.utils.translation import ngettext
 
 from integrations.horoshop.setup import shop_statuses_import
 from integrations.models import InboundEvent, PollRun, WebhookSubscription
-from integrations.webhooks import admin as webhooks_admin  # noqa: F401 - registers the status subscriptions
 from orders.admin_inlines import ReadOnlyAdmin, pretty_json
 from orders.admin_mappings import StatusMappingAdmin
 from orders.errors import ApplicationError

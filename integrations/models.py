@@ -1,14 +1,9 @@
-"""What arrives (inbound events), the partners' tokens, the shop polls and webhook subscriptions.
-
-The status subscriptions (outbound webhooks) are in integrations/webhooks/models.py.
-"""
+"""What arrives (inbound events), the partners' tokens, the shop polls and webhook subscriptions."""
 
 from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-# The webhook partner's model lives in its folder; imported here, it belongs to this app.
-from integrations.webhooks.models import WebhookEndpoint  # noqa: F401
 from orders.models import Order
 
 

@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -55,7 +56,7 @@ class Partners:
     # The stand-in shop's orders by number, as `orders/get` returns them; `orders/update` changes them.
     shop_orders: dict[str, dict] = field(default_factory=dict)
     # The system subscribed to status changes: its endpoint, and the secret it verifies with.
-    subscription: object = None
+    subscription: Any = None  # a WebhookEndpoint (imported once Django is set up)
     subscriber_secret: str = ""
 
     def subscriber(self, request: Request) -> Response:
@@ -124,7 +125,7 @@ class Partners:
         )
 
 
-def subscribe(url: str, **fields: object):
+def subscribe(url: str, **fields: Any):
     """A status subscription, as a manager adds one in the admin (every status unless `all_statuses=False`)."""
     from integrations.webhooks.models import WebhookEndpoint
     from integrations.webhooks.services import endpoint_save

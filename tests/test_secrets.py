@@ -111,7 +111,7 @@ SECRETS = [SHOP_TOKEN, PASSWORD, URL_USER_KEY, URL_PATH_KEY, URL_SIG_KEY, IMSHOP
            CALLBACK_TOKEN, METRICS]
 
 
-def found_in(texts: list[str], also: list[str] = ()) -> list[tuple[str, str]]:
+def found_in(texts: list[str], also: tuple[str, ...] | list[str] = ()) -> list[tuple[str, str]]:
     basic = base64.b64encode(f"shop:{URL_USER_KEY}".encode()).decode()
     hits = []
     for text in texts:
@@ -171,7 +171,7 @@ def test_no_secret_reaches_a_log_a_row_or_a_page(echoing_partners, signing_secre
              for model in (Delivery, InboundEvent, WebhookEndpoint)
              for pk in model.objects.values_list("pk", flat=True)]
     pages += [admin_client.get(reverse(f"admin:{name}_changelist")).content.decode()
-              for name in ("integrations_webhookendpoint", "orders_delivery", "orders_channelswitch")]
+              for name in ("webhooks_webhookendpoint", "orders_delivery", "orders_channelswitch")]
     pages.append(admin_client.get(reverse("admin:index")).content.decode())
     lines = [formatter.format(record) for record in caplog.records for formatter in (JsonFormatter(), PlainFormatter(
         "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))]

@@ -33,7 +33,7 @@ from orders.admin_display import when
 from orders.models import Delivery
 from orders.templatetags.hub_admin import badge
 
-SECRET_TEMPLATE = "admin/integrations/webhookendpoint/secret.html"
+SECRET_TEMPLATE = "admin/webhooks/webhookendpoint/secret.html"
 ANSWER_SHOWN = 300
 
 
@@ -53,7 +53,7 @@ class WebhookEndpointForm(forms.ModelForm):
         return url
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("all_statuses") and not data.get("statuses"):
             self.add_error("statuses", _("Choose the statuses to send, or tick “every status”."))
         return data
@@ -62,7 +62,7 @@ class WebhookEndpointForm(forms.ModelForm):
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
     form = WebhookEndpointForm
-    change_form_template = "admin/integrations/webhookendpoint/change_form.html"
+    change_form_template = "admin/webhooks/webhookendpoint/change_form.html"
     list_display = ["name", "url_display", "statuses_display", "state_display", "last_success_at", "failing_since"]
     list_filter = ["enabled"]
     search_fields = ["name"]
@@ -135,8 +135,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         view = self.admin_site.admin_view
         extra = [
             path("<int:endpoint_id>/rotate-secret/", view(self.rotate_view),
-                 name="integrations_webhookendpoint_rotate"),
-            path("<int:endpoint_id>/send-test/", view(self.test_view), name="integrations_webhookendpoint_test"),
+                 name="webhooks_webhookendpoint_rotate"),
+            path("<int:endpoint_id>/send-test/", view(self.test_view), name="webhooks_webhookendpoint_test"),
         ]
         return extra + super().get_urls()
 
@@ -175,7 +175,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         outcome = endpoint_test_send(endpoint_id=endpoint.pk)
         self.message_user(request, test_words(outcome),
                           messages.SUCCESS if outcome.delivered else messages.ERROR)
-        return HttpResponseRedirect(reverse("admin:integrations_webhookendpoint_change", args=[endpoint.pk]))
+        return HttpResponseRedirect(reverse("admin:webhooks_webhookendpoint_change", args=[endpoint.pk]))
 
 
 def test_words(outcome: TestOutcome) -> str:

@@ -1,7 +1,7 @@
 """An endpoint a manager subscribed to status changes: where, which statuses, its signing secret and its health.
 
 Each endpoint is one channel of the webhook partner (`webhook:<id>`), so pause switches, newest-wins,
-attempts and resends work per endpoint. Loaded by `integrations.models`, so the `integrations` app owns it.
+attempts and resends work per endpoint. The folder is a Django app of its own (label `webhooks`).
 """
 
 from __future__ import annotations

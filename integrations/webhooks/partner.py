@@ -74,12 +74,13 @@ class WebhookPartner:
 
     def outcome_apply(self, delivery: Delivery, *, delivered: bool, error: str) -> None:
         """An endpoint that answered 410 Gone is switched off, as the Standard Webhooks specification asks."""
-        if delivered:
+        endpoint_id = endpoint_id_of(delivery.channel)
+        if delivered or endpoint_id is None:
             return
         last = DeliveryAttempt.objects.filter(delivery=delivery).order_by("-number").values_list(
             "response_status", flat=True).first()
         if last == EndpointGoneError.STATUS:
-            endpoint_switch_off(endpoint_id=endpoint_id_of(delivery.channel), reason=GONE, at=timezone.now())
+            endpoint_switch_off(endpoint_id=endpoint_id, reason=GONE, at=timezone.now())
 
     def channel_label(self, channel: str) -> str:
         endpoint_id = endpoint_id_of(channel)

@@ -25,7 +25,8 @@ class StatusChangedDataSerializer(serializers.Serializer):
     order_number = serializers.CharField(help_text="The shop's order number (`GET /api/orders/<order_number>/`).")
     status = EventStatusSerializer(help_text="The status the order has now.")
     previous_status = EventStatusSerializer(allow_null=True, help_text="The status it had; null for its first.")
-    source = serializers.ChoiceField(choices=SOURCES, help_text="What made the change.")
+    source = serializers.ChoiceField(  # type: ignore[assignment]  # the event's name for it; DRF allows it
+        choices=SOURCES, help_text="What made the change.")
     reason = serializers.CharField(allow_blank=True, help_text="Why, when someone said so; else empty.")
     changed_by = serializers.CharField(allow_null=True, help_text="The manager's user name; null for a system.")
     links = EventLinksSerializer(help_text="What links the order to the partner apps.")
@@ -40,7 +41,7 @@ class StatusChangedEventSerializer(serializers.Serializer):
     version = serializers.IntegerField(help_text=f"{EVENT_VERSION}. Fields are only added within a version; "
                                                  "anything that could break a consumer gets a new one.")
     timestamp = serializers.DateTimeField(help_text="When the status changed (UTC), not when this was sent.")
-    data = StatusChangedDataSerializer()
+    data = StatusChangedDataSerializer()  # type: ignore[assignment]  # the envelope's name for it
 
 
 # drf-spectacular's webhooks take no header parameters: the headers are described in words.

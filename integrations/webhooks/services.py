@@ -122,10 +122,10 @@ def endpoints_switch_off_failing(*, now: datetime) -> list[int]:
     paused = set(ChannelSwitch.objects.filter(paused=True).values_list("channel", flat=True))
     switched = []
     for endpoint in WebhookEndpoint.objects.filter(enabled=True, failing_since__lte=cutoff):
-        if endpoint.channel in paused:
+        since = endpoint.failing_since
+        if since is None or endpoint.channel in paused:
             continue
-        reason = (f"Every attempt failed for {_failing_for(endpoint.failing_since, now)} "
-                  f"(since {iso_utc(endpoint.failing_since)}).")
+        reason = f"Every attempt failed for {_failing_for(since, now)} (since {iso_utc(since)})."
         if endpoint_switch_off(endpoint_id=endpoint.pk, reason=reason, at=now, failing_before=cutoff):
             switched.append(endpoint.pk)
     return switched

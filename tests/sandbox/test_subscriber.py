@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -18,7 +19,7 @@ from orders.partner_errors import PartnerRejectedError, PartnerTransientError
 
 pytestmark = pytest.mark.django_db
 
-EVENT = {
+EVENT: dict[str, Any] = {
     "type": "order.status_changed", "version": 1, "timestamp": "2026-05-01T10:00:00.000000Z",
     "data": {"order_number": "115", "status": {"code": "processing", "name": "В обработке", "shop_status_id": 2},
              "previous_status": None, "source": "api", "reason": "", "changed_by": None,

@@ -107,6 +107,6 @@ class Command(BaseCommand):
         self.stdout.write(f"API docs:     {base_url}/api/docs/   (status API token: {values['HUB_API_TOKEN']})")
         if subscriber is not None:
             self.stdout.write(f"Subscriber:   {subscriber.url} gets status changes, signed "
-                              f"({base_url}/admin/integrations/webhookendpoint/{subscriber.pk}/change/)")
+                              f"({base_url}/admin/webhooks/webhookendpoint/{subscriber.pk}/change/)")
         self.stdout.write(f"Secrets are in {DEV_ENV_FILE}; for curl: set -a; . {DEV_ENV_FILE}; set +a")
         self.stdout.write(line)

@@ -16,12 +16,12 @@ from tests.partners import SUBSCRIBER
 
 pytestmark = pytest.mark.django_db
 
-ADD = reverse("admin:integrations_webhookendpoint_add")
+ADD = reverse("admin:webhooks_webhookendpoint_add")
 SECRET = re.compile(r"whsec_[A-Za-z0-9+/=]{40,}")
 
 
 def change_url(endpoint: WebhookEndpoint) -> str:
-    return reverse("admin:integrations_webhookendpoint_change", args=[endpoint.pk])
+    return reverse("admin:webhooks_webhookendpoint_change", args=[endpoint.pk])
 
 
 def manager() -> Client:
@@ -46,7 +46,7 @@ def test_a_manager_adds_an_endpoint_and_sees_its_secret_once(httpserver, default
     assert "no-store" in response["Cache-Control"]
     assert ChannelSwitch.objects.filter(channel=endpoint.channel).exists()
     # and no other page ever shows it
-    for url in (change_url(endpoint), reverse("admin:integrations_webhookendpoint_changelist"), reverse("admin:index")):
+    for url in (change_url(endpoint), reverse("admin:webhooks_webhookendpoint_changelist"), reverse("admin:index")):
         later = client.get(url)
         assert later.status_code == 200
         assert SECRET.findall(later.content.decode()) == []
@@ -74,7 +74,7 @@ def test_an_endpoint_needs_statuses_or_every_status(admin_client, httpserver, de
 def test_rotating_shows_the_new_secret_once_and_the_old_one_still_signs(admin_client, partners):
     # given
     old = partners.subscriber_secret
-    url = reverse("admin:integrations_webhookendpoint_rotate", args=[partners.subscription.pk])
+    url = reverse("admin:webhooks_webhookendpoint_rotate", args=[partners.subscription.pk])
     # when
     response = admin_client.post(url)
     # then
@@ -88,7 +88,7 @@ def test_rotating_shows_the_new_secret_once_and_the_old_one_still_signs(admin_cl
 
 def test_a_test_event_shows_the_endpoints_answer(admin_client, partners):
     # when
-    response = admin_client.post(reverse("admin:integrations_webhookendpoint_test", args=[partners.subscription.pk]),
+    response = admin_client.post(reverse("admin:webhooks_webhookendpoint_test", args=[partners.subscription.pk]),
                                  follow=True)
     # then
     text = " ".join(str(m) for m in response.context["messages"])
@@ -104,7 +104,7 @@ def test_the_change_page_shows_the_endpoints_health_and_no_delete(admin_client, 
     assert "Send a test event" in page
     assert "Rotate the secret" in page
     assert partners.subscription.channel in page
-    assert reverse("admin:integrations_webhookendpoint_delete", args=[partners.subscription.pk]) not in page
+    assert reverse("admin:webhooks_webhookendpoint_delete", args=[partners.subscription.pk]) not in page
 
 
 def test_a_viewer_sees_subscriptions_but_cannot_rotate_or_test(partners):
@@ -116,8 +116,8 @@ def test_a_viewer_sees_subscriptions_but_cannot_rotate_or_test(partners):
     endpoint = partners.subscription
     # when / then
     assert client.get(change_url(endpoint)).status_code == 200
-    assert client.post(reverse("admin:integrations_webhookendpoint_rotate", args=[endpoint.pk])).status_code == 403
-    assert client.post(reverse("admin:integrations_webhookendpoint_test", args=[endpoint.pk])).status_code == 403
+    assert client.post(reverse("admin:webhooks_webhookendpoint_rotate", args=[endpoint.pk])).status_code == 403
+    assert client.post(reverse("admin:webhooks_webhookendpoint_test", args=[endpoint.pk])).status_code == 403
     assert partners.requests_to(SUBSCRIBER) == []
     assert WebhookEndpoint.objects.get(pk=endpoint.pk).secret == partners.subscriber_secret
 

@@ -76,7 +76,7 @@ def _undocumented(value: object, schema: dict, components: dict, where: str = "e
         if "$ref" in schema:
             schema = components[schema["$ref"].rsplit("/", 1)[-1]]
         else:
-            schema = next(s for s in schema.get("allOf", schema.get("oneOf")) if s.get("type") != "null")
+            schema = next(s for s in schema.get("allOf") or schema.get("oneOf") or [] if s.get("type") != "null")
     if not isinstance(value, dict) or "properties" not in schema:
         return []
     found = [f"{where}.{key}: not documented" for key in set(value) - set(schema["properties"])]

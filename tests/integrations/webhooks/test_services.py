@@ -113,6 +113,7 @@ def test_a_test_event_is_signed_and_shows_the_endpoints_answer(partners):
     event = Webhook(partners.subscriber_secret).verify(request.get_data(), dict(request.headers))
     assert (event["type"], event["data"]["endpoint"], event["id"]) == ("hub.test", "ERP", outcome.msg_id)
     assert outcome.delivered
+    assert outcome.exchange is not None
     assert outcome.exchange.response_status == 204
     # and it changed nothing in the hub
     endpoint = WebhookEndpoint.objects.get(pk=partners.subscription.pk)
@@ -129,6 +130,7 @@ def test_a_failed_test_event_says_why(partners, httpserver):
     assert not outcome.delivered
     assert outcome.error.startswith("HTTP 401: ")
     assert "signature mismatch" in outcome.error
+    assert outcome.exchange is not None
     assert outcome.exchange.response_status == 401
 
 

@@ -1,12 +1,13 @@
-"""Status subscriptions: the endpoints managers subscribe to status changes (integrations/webhooks/)."""
+"""Status subscriptions: the endpoints managers subscribe to status changes."""
 
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
 
+    initial = True
+
     dependencies = [
-        ('integrations', '0008_deliveries_move_out'),
         ('orders', '0007_deliveries_move_in'),
     ]
 

@@ -12,7 +12,7 @@ def permissions_grant(apps, schema_editor):
     # Permissions are made after the last migration (post_migrate): make them now for a fresh database.
     from django.contrib.auth.management import create_permissions
 
-    app_config = apps.get_app_config("integrations")
+    app_config = apps.get_app_config("webhooks")
     app_config.models_module = True
     create_permissions(app_config, apps=apps, verbosity=0)
     app_config.models_module = None
@@ -21,20 +21,20 @@ def permissions_grant(apps, schema_editor):
     for name, codenames in GROUPS.items():
         group = Group.objects.filter(name=name).first()
         if group is not None:  # removed by the operator: leave it so
-            group.permissions.add(*Permission.objects.filter(content_type__app_label="integrations",
+            group.permissions.add(*Permission.objects.filter(content_type__app_label="webhooks",
                                                              codename__in=codenames))
 
 
 def permissions_revoke(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     for group in apps.get_model("auth", "Group").objects.filter(name__in=list(GROUPS)):
-        group.permissions.remove(*Permission.objects.filter(content_type__app_label="integrations",
+        group.permissions.remove(*Permission.objects.filter(content_type__app_label="webhooks",
                                                             codename__in=GROUPS[group.name]))
 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("integrations", "0009_webhook_endpoints"),
+        ("webhooks", "0001_initial"),
         ("orders", "0006_staff_groups"),
     ]
 
