@@ -72,7 +72,7 @@ class Demo:
         self.say("")
         self.say("Where to look in the admin:")
         self.say(f"  the order's story:   {self.base_url}/admin/orders/order/{order.pk}/change/")
-        self.say(f"  its deliveries:      {self.base_url}/admin/integrations/delivery/?q={order_id}")
+        self.say(f"  its deliveries:      {self.base_url}/admin/orders/delivery/?q={order_id}")
         self.say(f"  what partners got:   {self.base_url}/admin/sandbox/")
         self.say(f"  the dashboard:       {self.base_url}/admin/")
         return order_id

@@ -1,5 +1,7 @@
 """`make demo` against a live hub: the sandbox partners, a real worker, and the printed story."""
 
+import re
+
 import pytest
 
 from integrations.demo import Demo, DemoError
@@ -24,7 +26,7 @@ def sandboxed(live_server, settings, default_mappings):
     return live_server
 
 
-def test_the_demo_walks_an_order_through_every_step(sandboxed):
+def test_the_demo_walks_an_order_through_every_step(sandboxed, admin_client):
     # given
     lines: list[str] = []
     with celery_worker():
@@ -43,6 +45,10 @@ def test_the_demo_walks_an_order_through_every_step(sandboxed):
     assert Delivery.objects.filter(order=order).count() == 2 + 3 + 3 + 2
     assert not SandboxRequest.objects.filter(accepted=False).exists()  # the sandbox found nothing to refuse
     assert f"/admin/orders/order/{order.pk}/change/" in text
+    links = re.findall(r"https?://\S+?(/admin/\S*)", text)
+    assert len(links) >= 2
+    for link in links:  # every admin page the demo points to opens
+        assert admin_client.get(link).status_code == 200, link
 
 
 def test_the_demo_says_to_start_the_hub_first(settings):
