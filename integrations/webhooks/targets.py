@@ -31,11 +31,31 @@ class TargetRefusedError(Exception):
     """A connection reached an internal address. Not an OSError: urllib3 and requests pass it on as is."""
 
 
+# IPv6 addresses that stand for an IPv4 one in their last 32 bits: a NAT64 gateway (IPv6-only networks)
+# or the kernel takes them there. IPv4-compatible ones (::/96) are deprecated and refused whatever they carry.
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def _ipv4_carried(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one leads to (mapped, translated, NAT64, 6to4), or None."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in NAT64 or ip in IPV4_TRANSLATED:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def address_allowed(address: str) -> bool:
-    """Whether the hub may connect to this IP address (global unicast only)."""
+    """Whether the hub may connect to this IP address (global unicast only, also the IPv4 one it carries)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # a scoped IPv6 address carries %<zone>
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in IPV4_COMPATIBLE or ip.is_site_local:
+            return False
+        ip = _ipv4_carried(ip) or ip
     return ip.is_global and not ip.is_multicast
 
 

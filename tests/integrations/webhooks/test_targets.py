@@ -16,7 +16,22 @@ def test_internal_addresses_are_refused(address):
     assert not address_allowed(address)
 
 
-@pytest.mark.parametrize("address", ["93.184.215.14", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8"])
+@pytest.mark.parametrize("address", [
+    "64:ff9b::a00:1",  # NAT64 (an IPv6-only network's gateway) to 10.0.0.1
+    "64:ff9b::a9fe:a9fe",  # NAT64 to 169.254.169.254
+    "2002:a00:1::1",  # 6to4 of 10.0.0.1
+    "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+    "::ffff:0:7f00:1",  # IPv4-translated 127.0.0.1
+    "::a00:1",  # IPv4-compatible 10.0.0.1 (deprecated)
+    "::5db8:d70e",  # IPv4-compatible, even of a public address: no network routes it as such
+    "fec0::1",  # site-local (deprecated, still routed inside some networks)
+])
+def test_ipv6_addresses_that_carry_an_internal_ipv4_address_are_refused(address):
+    assert not address_allowed(address)
+
+
+@pytest.mark.parametrize("address", ["93.184.215.14", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8",
+                                     "64:ff9b::5db8:d70e", "2002:5db8:d70e::1"])
 def test_public_addresses_are_allowed(address):
     assert address_allowed(address)
 
@@ -33,6 +48,7 @@ def test_public_addresses_are_allowed(address):
     ("https:///hook", "full https:// URL"),
     ("https://93.184.215.14:99999/hook", "valid URL"),
     ("https://no-such-host.invalid/hook", "cannot be resolved"),
+    ("https://[64:ff9b::7f00:1]/hook", "internal address"),
 ])
 def test_a_url_to_an_internal_or_unsafe_target_is_refused(url, says):
     # when
