@@ -15,6 +15,7 @@ Redirects are never followed (integrations.http), so a public URL cannot bounce 
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from urllib.parse import urlsplit
 
@@ -22,8 +23,12 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 POOL_SIZE = 16
+# Where URL parsers part ways or drop characters: such a URL could be checked for one host and sent to another.
+AMBIGUOUS = re.compile(r"[\\\x00-\x20\x7f]")
 _session: requests.Session | None = None
 
 
@@ -60,25 +65,35 @@ def address_allowed(address: str) -> bool:
 
 
 def url_problem(url: str, *, allow_private: bool, resolve: bool = True) -> str | None:
-    """Why the hub will not send to `url`, or None. With `resolve`, every address of the host is checked."""
+    """Why the hub will not send to `url`, or None. With `resolve`, every address of the host is checked.
+
+    The host checked is the one requests connects to: the URL is read by urllib3's parser, and one
+    that parsers read differently (a backslash ends the host for urllib3, not for urlsplit, which
+    the pages and the masking use) or that holds white space or control characters is refused.
+    """
+    url = url.strip()
+    if AMBIGUOUS.search(url):
+        return "Not a valid URL: it holds a backslash, a space or a control character."
     try:
-        parts = urlsplit(url.strip())
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
+        parts = parse_url(url)
+        urlsplit(url).port  # noqa: B018 - the pages read it with urlsplit, which must take it too
+    except (LocationParseError, ValueError):
         return "Not a valid URL."
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    host = (parts.host or "").strip("[]")
+    if parts.scheme not in ("http", "https") or not host:
         return "Must be a full https:// URL."
     if parts.scheme != "https" and not allow_private:
         return "Must use https:// (plain http:// would send the events in clear text)."
     if allow_private or not resolve:
         return None
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        found = {info[4][0] for info in socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)}
+        found = {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
     except (socket.gaierror, UnicodeError):
-        return f"The host {parts.hostname} cannot be resolved."
+        return f"The host {host} cannot be resolved."
     refused = sorted(address for address in found if not address_allowed(str(address)))
     if refused:
-        return (f"{parts.hostname} leads to {refused[0]}, an internal address (loopback, private, link-local "
+        return (f"{host} leads to {refused[0]}, an internal address (loopback, private, link-local "
                 "or reserved): the hub does not send there.")
     return None
 

@@ -48,6 +48,9 @@ def test_public_addresses_are_allowed(address):
     ("https:///hook", "full https:// URL"),
     ("https://93.184.215.14:99999/hook", "valid URL"),
     ("https://no-such-host.invalid/hook", "cannot be resolved"),
+    # requests connects to 127.0.0.1 (a backslash ends the host for it) where urlsplit reads 93.184.215.14
+    ("https://127.0.0.1\\@93.184.215.14/hook", "valid URL"),
+    ("https://127.0.0.1\t@93.184.215.14/hook", "valid URL"),
     ("https://[64:ff9b::7f00:1]/hook", "internal address"),
 ])
 def test_a_url_to_an_internal_or_unsafe_target_is_refused(url, says):
