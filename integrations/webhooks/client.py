@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from hub.redaction import url_secret_parts
 from integrations import http
-from integrations.webhooks.signing import signed_headers
+from integrations.webhooks.signing import SECRET_PREFIX, signed_headers
 from integrations.webhooks.targets import TargetRefusedError, guarded_session, url_problem
 from orders.partner_errors import Exchange, PartnerRejectedError
 
@@ -32,8 +32,10 @@ class WebhookClient:
         self._url = url
         self._signing = list(secrets)
         self._allow_private = allow_private
-        # Never recorded: the signing secrets, and whatever in the URL may be a key.
-        self._masked = [*self._signing, *url_secret_parts(url)]
+        # Never recorded: the signing secrets (with and without `whsec_`: receivers' libraries strip it),
+        # and whatever in the URL may be a key.
+        self._masked = [*self._signing, *(s.removeprefix(SECRET_PREFIX) for s in self._signing),
+                        *url_secret_parts(url)]
 
     def post(self, *, msg_id: str, body: str, timestamp: int | None = None) -> Exchange:
         """POST `body` (sent exactly as signed) and judge the answer; the exchange when it is a 2xx."""

@@ -93,3 +93,15 @@ def test_an_https_url_that_leads_to_loopback_is_refused_when_sending(httpserver:
     with pytest.raises(PartnerRejectedError, match="internal address"):
         client_for(url, secret, allow_private=False).post(msg_id="msg_hub_3", body=BODY)
     assert httpserver.log == []
+
+
+def test_a_secret_echoed_without_its_prefix_is_not_recorded(httpserver: HTTPServer, secret):
+    # given: a receiver's error page that prints the key it was configured with (the libraries strip `whsec_`)
+    key = secret.removeprefix("whsec_")
+    httpserver.expect_request(PATH).respond_with_data(f"signature mismatch: expected one made with {key}", status=401)
+    # when
+    with pytest.raises(PartnerRejectedError) as raised:
+        client_for(httpserver.url_for(PATH), secret).post(msg_id="msg_hub_3", body=BODY)
+    # then: neither the attempt's answer nor the error (shown to managers, exported) holds the key
+    assert key not in raised.value.exchange.response_body
+    assert key not in str(raised.value)
