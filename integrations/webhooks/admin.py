@@ -66,11 +66,13 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ["name", "url_display", "statuses_display", "state_display", "last_success_at", "failing_since"]
     list_filter = ["enabled"]
     search_fields = ["name"]
-    readonly_fields = ["channel_display", "state_display", "last_success_at", "failing_since", "secret_display",
-                       "deliveries_link"]
+    readonly_fields = ["url_display", "channel_display", "state_display", "last_success_at", "failing_since",
+                       "secret_display", "deliveries_link"]
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list:
-        fieldsets: list = [(None, {"fields": ["name", "url", "all_statuses", "statuses", "enabled"]})]
+        # Who may not change it sees the URL as the list shows it: a key in it is the receiver's secret.
+        url = "url" if obj is None or self.has_change_permission(request, obj) else "url_display"
+        fieldsets: list = [(None, {"fields": ["name", url, "all_statuses", "statuses", "enabled"]})]
         if obj is not None:
             fieldsets.append((_("Health"), {"fields": ["state_display", "last_success_at", "failing_since",
                                                        "deliveries_link"]}))

@@ -12,7 +12,7 @@ from standardwebhooks import Webhook
 
 from integrations.webhooks.models import WebhookEndpoint
 from orders.models import ChannelSwitch
-from tests.partners import SUBSCRIBER
+from tests.partners import SUBSCRIBER, subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -120,6 +120,25 @@ def test_a_viewer_sees_subscriptions_but_cannot_rotate_or_test(partners):
     assert client.post(reverse("admin:webhooks_webhookendpoint_test", args=[endpoint.pk])).status_code == 403
     assert partners.requests_to(SUBSCRIBER) == []
     assert WebhookEndpoint.objects.get(pk=endpoint.pk).secret == partners.subscriber_secret
+
+
+def test_a_viewer_sees_the_url_with_its_keys_masked_and_a_manager_can_still_edit_it(partners, httpserver):
+    # given: a receiver that takes a key in its URL
+    url = httpserver.url_for("/erp/hooks") + "?token=rcv-Key-81d2"
+    endpoint = subscribe(url, name="Keyed ERP")
+    viewer = User.objects.create_user(username="viewer", password="pw", is_staff=True)
+    viewer.groups.add(Group.objects.get(name="Viewers"))
+    client = Client()
+    client.force_login(viewer)
+    # when
+    page = client.get(change_url(endpoint)).content.decode()
+    # then
+    assert "Keyed ERP" in page
+    assert "/erp/hooks?token=***" in page
+    assert "rcv-Key-81d2" not in page
+    # and a manager's form still holds the whole URL, to be edited
+    form = manager().get(change_url(endpoint)).context["adminform"].form
+    assert form["url"].value() == url
 
 
 @pytest.mark.usefixtures("russian")
