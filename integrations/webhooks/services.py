@@ -117,13 +117,15 @@ def _failing_for(since: datetime, now: datetime) -> str:
 
 def endpoints_switch_off_failing(*, now: datetime) -> list[int]:
     """Switch off every endpoint whose attempts have all failed for WEBHOOK_DISABLE_AFTER. Paused ones wait:
-    nothing was tried while they were paused."""
+    nothing was tried while they were paused; once resumed, they get WEBHOOK_DISABLE_AFTER again (the
+    deliveries that waited must be tried before the endpoint is judged)."""
     cutoff = now - timedelta(seconds=settings.WEBHOOK_DISABLE_AFTER)
-    paused = set(ChannelSwitch.objects.filter(paused=True).values_list("channel", flat=True))
+    held = set(ChannelSwitch.objects.filter(Q(paused=True) | Q(changed_at__gt=cutoff)).values_list("channel",
+                                                                                                  flat=True))
     switched = []
     for endpoint in WebhookEndpoint.objects.filter(enabled=True, failing_since__lte=cutoff):
         since = endpoint.failing_since
-        if since is None or endpoint.channel in paused:
+        if since is None or endpoint.channel in held:
             continue
         reason = f"Every attempt failed for {_failing_for(since, now)} (since {iso_utc(since)})."
         if endpoint_switch_off(endpoint_id=endpoint.pk, reason=reason, at=now, failing_before=cutoff):

@@ -19,6 +19,7 @@ from integrations.webhooks.services import (
     webhook_endpoints_check,
 )
 from orders.models import ChannelSwitch
+from orders.services.channels import channel_set_paused
 from tests.partners import SUBSCRIBER
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,10 @@ DAY = timedelta(days=1)
 
 
 def failing_for(endpoint: WebhookEndpoint, duration: timedelta) -> None:
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=timezone.now() - duration)
+    """Every attempt has failed for `duration`; the subscription and its channel were running before that."""
+    since = timezone.now() - duration
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=since)
+    ChannelSwitch.objects.filter(channel=endpoint.channel).update(changed_at=since - timedelta(minutes=1))
 
 
 def test_an_endpoint_that_only_failed_for_three_days_is_switched_off_and_operators_are_told_once(
@@ -103,6 +107,22 @@ def test_a_paused_endpoint_is_not_switched_off_while_nothing_is_tried(partners):
     webhook_endpoints_check()
     # then
     assert WebhookEndpoint.objects.get(pk=partners.subscription.pk).enabled is True
+
+
+def test_a_resumed_endpoint_gets_its_time_again_before_it_is_switched_off(partners, settings):
+    # given: failing for five days, paused while its receiver was fixed, and just resumed
+    channel = partners.subscription.channel
+    failing_for(partners.subscription, 5 * DAY)
+    channel_set_paused(channel=channel, paused=True)
+    channel_set_paused(channel=channel, paused=False)
+    # when: the check runs before the sweeper has sent the deliveries that waited
+    webhook_endpoints_check()
+    # then
+    assert WebhookEndpoint.objects.get(pk=partners.subscription.pk).enabled is True
+    # and once it has failed for WEBHOOK_DISABLE_AFTER since it was resumed, it is switched off
+    ChannelSwitch.objects.filter(channel=channel).update(changed_at=timezone.now() - 3 * DAY - timedelta(minutes=1))
+    webhook_endpoints_check()
+    assert WebhookEndpoint.objects.get(pk=partners.subscription.pk).enabled is False
 
 
 def test_a_test_event_is_signed_and_shows_the_endpoints_answer(partners):
