@@ -69,13 +69,16 @@ def endpoint_save(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
 def endpoint_secret_rotate(*, endpoint_id: int) -> str:
     """Issue a new secret and return it (shown once). The old one keeps signing for WEBHOOK_SECRET_OVERLAP.
 
-    A secret older than that (from an earlier rotation) stops signing at once.
+    Rotating again while that overlap runs (a second click, the secret's page reloaded, a secret
+    not copied in time) replaces only the secret issued since: the one from before the rotation,
+    which the receiver holds, keeps signing until its overlap ends, so no event fails meanwhile.
     """
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint_id)
         now = timezone.now()
-        endpoint.previous_secret = endpoint.secret
-        endpoint.previous_secret_until = now + timedelta(seconds=settings.WEBHOOK_SECRET_OVERLAP)
+        if len(endpoint_signing_secrets(endpoint=endpoint, now=now)) == 1:  # no rotation running
+            endpoint.previous_secret = endpoint.secret
+            endpoint.previous_secret_until = now + timedelta(seconds=settings.WEBHOOK_SECRET_OVERLAP)
         endpoint.secret, endpoint.secret_issued_at = secret_generate(), now
         endpoint.save(update_fields=["previous_secret", "previous_secret_until", "secret", "secret_issued_at",
                                      "updated_at"])

@@ -114,6 +114,28 @@ def test_after_a_rotation_the_old_and_the_new_secret_both_verify_until_the_overl
     assert later.state == "delivered"
 
 
+def test_rotating_twice_keeps_the_secret_the_receiver_holds_until_its_overlap_ends(make_order, partners):
+    # given: Rotate clicked twice (or the secret's page reloaded): the first new secret was never seen
+    held = partners.subscriber_secret
+    unseen = endpoint_secret_rotate(endpoint_id=partners.subscription.pk)
+    overlap_ends = WebhookEndpoint.objects.get(pk=partners.subscription.pk).previous_secret_until
+    shown = endpoint_secret_rotate(endpoint_id=partners.subscription.pk)
+    delivery = subscriber_delivery(make_order(order_id=115), partners)
+    # when
+    delivery_send(delivery_id=delivery.pk)
+    # then: the receiver, still on the secret it held, takes the event; the one shown verifies it too
+    request = partners.requests_to(SUBSCRIBER)[-1]
+    delivery.refresh_from_db()
+    assert delivery.state == "delivered"
+    for secret in (held, shown):
+        assert Webhook(secret).verify(request.get_data(), dict(request.headers))
+    assert len(request.headers["webhook-signature"].split(" ")) == 2  # not the unseen one
+    assert unseen not in (WebhookEndpoint.objects.get(pk=partners.subscription.pk).secret,
+                          WebhookEndpoint.objects.get(pk=partners.subscription.pk).previous_secret)
+    # and the held secret still stops when the first rotation's overlap ends
+    assert WebhookEndpoint.objects.get(pk=partners.subscription.pk).previous_secret_until == overlap_ends
+
+
 def test_an_endpoint_switched_off_gets_nothing_more_and_its_waiting_delivery_fails_visibly(make_order, partners):
     # given: a delivery waits, then a manager switches the endpoint off
     delivery = subscriber_delivery(make_order(order_id=115), partners)
