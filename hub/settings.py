@@ -265,6 +265,8 @@ CHANNEL_LIMITS = {
 PARTNER_CONNECT_TIMEOUT = env.float("PARTNER_CONNECT_TIMEOUT", default=3)
 PARTNER_READ_TIMEOUT = env.float("PARTNER_READ_TIMEOUT", default=15)
 ATTEMPT_BODY_LIMIT = env.int("ATTEMPT_BODY_LIMIT", default=8192)
+# The most of a partner's answer the hub reads (a shop's orders/get page included); the rest is left unread.
+PARTNER_RESPONSE_MAX_BYTES = env.int("PARTNER_RESPONSE_MAX_BYTES", default=8 * 1024 * 1024)
 # Partners are reached over HTTPS only, unless DEBUG (the sandbox) or this says otherwise.
 PARTNER_ALLOW_HTTP = env.bool("PARTNER_ALLOW_HTTP", default=DEBUG)
 

@@ -10,6 +10,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
+import urllib3
 from django.conf import settings
 from django.utils import timezone
 from requests.adapters import HTTPAdapter
@@ -77,6 +78,38 @@ def _body_text(body: Any) -> str:
     return json.dumps(body, ensure_ascii=False)
 
 
+def _content_read(response: requests.Response) -> None:
+    """Read the answer's body, at most PARTNER_RESPONSE_MAX_BYTES of it, then let the connection go.
+
+    No partner answers a status call with megabytes; one that streams without end (hostile, or a
+    broken proxy) must not fill the worker's memory. What is past the cap is not read: the answer
+    is judged on its status and the part read (JSON cut short is "not JSON", retried). A body
+    still arriving after PARTNER_READ_TIMEOUT is a time-out.
+    """
+    limit = settings.PARTNER_RESPONSE_MAX_BYTES
+    # The read time-out bounds each wait for a byte; this bounds the whole body (a slow drip).
+    deadline = time.monotonic() + settings.PARTNER_READ_TIMEOUT
+    body = bytearray()
+    try:
+        while len(body) < limit:
+            # read1: whatever has arrived (up to 64 KiB), so the deadline is looked at while a body drips.
+            chunk = response.raw.read1(min(65536, limit - len(body)))
+            if not chunk:
+                break
+            body += chunk
+            if time.monotonic() > deadline:
+                raise requests.ReadTimeout(f"the answer's body took longer than {settings.PARTNER_READ_TIMEOUT} s")
+    except requests.RequestException:
+        raise  # (an OSError too) the deadline's own time-out
+    except (TimeoutError, urllib3.exceptions.ReadTimeoutError) as exc:
+        raise requests.ReadTimeout(str(exc)) from exc
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise requests.ConnectionError(str(exc)) from exc
+    finally:
+        response.close()
+    response._content = bytes(body)  # what .text and .json() read from now on
+
+
 def send(
     method: str,
     url: str,
@@ -123,7 +156,9 @@ def send(
             headers=headers,
             timeout=timeouts(),
             allow_redirects=False,
+            stream=True,
         )
+        _content_read(response)
     except requests.Timeout as exc:
         exchange = replace(sent, duration_ms=_ms_since(started))
         raise PartnerOverloadedError(f"Time-out: {exc.__class__.__name__}", exchange=exchange) from exc
