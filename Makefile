@@ -42,9 +42,11 @@ test: $(DEV_STAMP)
 	mkdir -p var
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## lint: ruff over the project.
+## lint: ruff, mypy (the whole project, config in pyproject.toml) and the import contracts (lint-imports).
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## bench: the benchmarks (PostgreSQL/Redis when DATABASE_URL/CELERY_BROKER_URL are set); BENCH_ARGS=--full etc.
 bench: $(DEV_STAMP)

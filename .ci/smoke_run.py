@@ -4,7 +4,8 @@
 
 1. `make run` with HUB_BIND on --port: /healthz answers 200;
 2. the README's sample webhook is stored (the status API returns the order);
-3. its deliveries reach the sandbox partners (Choco and Imshop accepted them);
+3. its deliveries reach the sandbox partners (Choco and Imshop accepted them, and the sandbox
+   subscriber verified its signed event);
 4. the worker is killed with SIGKILL: the web keeps answering, the worker comes back and delivers;
 5. SIGINT to the whole process group, as Ctrl-C in a terminal: make and all three processes end.
 Any failure prints the reason and the end of make run's output, and exits 1.
@@ -99,15 +100,19 @@ class Smoke:
 
     def partners_received(self, order_id: int) -> None:
         """The sandbox partners accepted this order's status (read from the hub's database)."""
+        from django.db.models import Q
+
         from integrations.sandbox.models import SandboxRequest
 
         def received() -> set[str]:
-            rows = SandboxRequest.objects.filter(accepted=True, endpoint__in=[
-                "/orders/v2/preorder/external/status", "/status"]).values_list("partner", "body")
+            rows = SandboxRequest.objects.filter(
+                Q(endpoint__in=["/orders/v2/preorder/external/status", "/status"])
+                | Q(endpoint__startswith="/subscriber/"), accepted=True).values_list("partner", "body")
             return {partner for partner, body in rows if str(order_id) in body}
 
-        wait(lambda: received() == {"choco", "imshop"}, timeout=90, what=f"Choco and Imshop to receive {order_id}")
-        print(f"ok: the sandbox Choco and Imshop accepted order {order_id}'s status")
+        wait(lambda: received() == {"choco", "imshop", "subscriber"}, timeout=90,
+             what=f"Choco, Imshop and the subscriber to receive {order_id}")
+        print(f"ok: the sandbox Choco, Imshop and subscriber accepted order {order_id}'s status")
 
     def healthy(self) -> bool:
         return self.session.get(f"{self.base}/healthz", timeout=5).status_code == 200

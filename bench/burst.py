@@ -45,8 +45,8 @@ def _chunks(values: list[str]) -> Iterator[list[str]]:
 def _deliveries(order_ids: list[str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for chunk in _chunks(order_ids):
-        rows += Delivery.objects.filter(order__shop_order_id__in=chunk, channel=Channel.IMSHOP).values(
-            "pk", "state", "attempts", "delivered_at")
+        rows += (dict(row) for row in Delivery.objects.filter(
+            order__shop_order_id__in=chunk, channel=Channel.IMSHOP).values("pk", "state", "attempts", "delivered_at"))
     return rows
 
 

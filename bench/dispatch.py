@@ -73,7 +73,8 @@ def dispatch_run(*, numbers: Iterator[int], count: int, alive: Callable[[], None
     wait_until(lambda: _settled(first, last) >= count, timeout=60 + count / MIN_RATE,
                what=f"{count} deliveries", interval=POLL_SECONDS, alive=alive)
     wall = time.monotonic() - began
-    times = sorted(_range(first, last).filter(state=Delivery.State.DELIVERED).values_list("delivered_at", flat=True))
+    delivered_at = _range(first, last).filter(state=Delivery.State.DELIVERED).values_list("delivered_at", flat=True)
+    times = sorted(when for when in delivered_at if when is not None)  # set on every delivered row
     states = backlog_states(first, last)
     seconds = (times[-1] - times[0]).total_seconds() if times else 0.0
     delivered = states.get(Delivery.State.DELIVERED, 0)

@@ -60,7 +60,7 @@ def _admin_list_times(*, port: int, cookie: str, count: int, path: str = ADMIN_L
 
 def query_counts(client: Client, order: Order) -> tuple[dict[str, int], int]:
     """SQL queries of the admin order list, the admin order page and the API order detail; and failures."""
-    pages = {
+    pages: dict[str, tuple[str, dict[str, Any]]] = {  # path, and the request's extra WSGI environ
         "admin_list": (ADMIN_LIST_PATH, {}),
         "admin_search": (ADMIN_SEARCH_PATH, {}),
         "admin_order": (f"/admin/orders/order/{order.pk}/change/", {}),
@@ -83,6 +83,7 @@ def growth_run(*, port: int, numbers: Iterator[int], bulk_numbers: Iterator[int]
     # The order whose pages are counted came in through the webhook: items, history and a delivery.
     _, failed = _webhook_times(port=port, numbers=numbers, count=1)
     probe = Order.objects.order_by("-id").first()
+    assert probe is not None, "the webhook above stored an order"
     entries, errors = [], failed
     for size in sorted(set(timing_sizes) | set(query_sizes)):
         missing = size - Order.objects.count()

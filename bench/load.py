@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from bench.processes import process_cpu_seconds
 
@@ -59,7 +60,7 @@ class LoadResult:
     def ok_ids(self) -> list[int]:
         return [s.order_id for s in self.sent if s.ok]
 
-    def summary(self) -> dict[str, object]:
+    def summary(self) -> dict[str, Any]:
         latencies = [s.latency_ms for s in self.sent]
         errors = Counter(s.error or f"HTTP {s.status}" for s in self.sent if not s.ok)
         return {

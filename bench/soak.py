@@ -38,6 +38,7 @@ from collections import Counter
 from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -202,10 +203,11 @@ class Soak:
                 next_sample = now + 60
             time.sleep(max(0.0, tick - (time.monotonic() - now)))
 
-    def _send(self, session: requests.Session, sample: dict, order_id: str, how: str, status: object) -> None:
+    def _send(self, session: requests.Session, sample: dict, order_id: str, how: str, status: int | str) -> None:
         if how == "api":
             url, method = f"{self.base}/api/orders/{order_id}/status/", "POST"
-            body, headers = {"status": status, "reason": "soak"}, {"Authorization": f"Bearer {self.api_token}"}
+            body: dict[str, Any] = {"status": status, "reason": "soak"}
+            headers = {"Authorization": f"Bearer {self.api_token}"}
         else:
             event = "order_created" if how == "created" else "order_update"
             url, method = f"{self.base}/api/webhooks/shop/{event}/?token={self.shop_token}", "PUT"
@@ -221,10 +223,11 @@ class Soak:
                 self.errors[type(exc).__name__] += 1
             time.sleep(1 + attempt)
         self.sent["api" if how == "api" else "webhook"] += 1
-        self.final[order_id] = SHOP_STATUS_CODES.get(status, status)
+        # A webhook step names the shop's status id; the status API, the mapping code.
+        self.final[order_id] = SHOP_STATUS_CODES.get(status, str(status)) if isinstance(status, int) else status
 
     def _sample_memory(self) -> None:
-        row = {"t": round(time.time())}
+        row: dict[str, int | None] = {"t": round(time.time())}
         for name, pid in self._started().items():
             row[name] = rss_kib(pid)
             for n, child in enumerate(sorted(children(pid)), start=1):

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from bench.burst import burst_run
@@ -81,7 +82,7 @@ def worker_answers(host: str) -> bool:
     """Whether the worker named `host@...` answers a ping over the broker (it is consuming)."""
     from hub.celery import app
 
-    replies = app.control.ping(timeout=1.0)
+    replies = app.control.ping(timeout=1.0) or []
     return any(name.startswith(f"{host}@") for reply in replies for name in reply)
 
 
@@ -153,7 +154,7 @@ class Suite:
         self.stage("end to end", lambda: self._end_to_end(master))
         self.results["latency"] = []
         for latency in o.latencies:
-            self.stage(f"burst and steady rate, partner at {latency:g} ms", lambda ms=latency: self._latency(ms))
+            self.stage(f"burst and steady rate, partner at {latency:g} ms", partial(self._latency, latency))
         if o.scale_n > 0:
             self.stage("two worker processes drain a burst", self._scale_out)
         if o.drain_n > 0:
@@ -198,7 +199,7 @@ class Suite:
                                                 server=self._server_cpu(master))
         finally:
             sampler.cancel()
-            if profiling:
+            if profiling and self.profiler is not None:
                 self.results["profiles"]["ingest (gunicorn workers)"] = self.profiler.stop("ingest")
         self.memory.web_sample("after ingest", master)
 
@@ -228,7 +229,7 @@ class Suite:
                 1000 * (cpu_seconds([worker]) - used) / max(1, dispatch["delivered"]), 1)
             dispatch["loadavg"] = loadavg()
         finally:
-            if profiling:
+            if profiling and self.profiler is not None:
                 self.results["profiles"]["dispatch (Celery worker)"] = self.profiler.stop("dispatch")
         dispatch["partner_received"] = self.partner.stats()["orders"]
         dispatch["ceiling"] = dispatch_ceiling(partner=self.partner, first=dispatch["first_id"],
@@ -271,7 +272,7 @@ class Suite:
                 figures["burst"] = self._burst(latency=latency, count=self.o.burst_n, workers=[worker],
                                                requeue_all=False)
             finally:
-                if profiling:
+                if profiling and self.profiler is not None:
                     self.results["profiles"][f"burst at {latency:g} ms (Celery worker)"] = \
                         self.profiler.stop(f"burst-{latency:g}ms")
             self.memory.worker_sample(f"after burst at {latency:g} ms", worker)

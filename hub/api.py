@@ -6,6 +6,7 @@ import hmac
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
@@ -95,8 +96,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     fields = _flatten(exc.detail) if isinstance(exc, exceptions.ValidationError) else {}
     message = _message(fields) if fields else str(getattr(exc, "detail", exc))
     response.data = {"message": message, "fields": fields}
-    if isinstance(exc, exceptions.Throttled) and exc.wait:
-        response.data["retry_after"] = int(exc.wait)
+    if isinstance(exc, exceptions.Throttled):
+        wait: float | None = exc.wait  # type: ignore[attr-defined]  # DRF sets it in __init__; the stub omits it
+        if wait:
+            response.data["retry_after"] = int(wait)
     return response
 
 
@@ -135,8 +138,6 @@ class SettingTokenAuthentication(BaseAuthentication):
     caller = ""
 
     def expected(self) -> str:
-        from django.conf import settings
-
         return getattr(settings, self.setting_name)
 
     def given(self, request: Request) -> str:
@@ -165,7 +166,8 @@ class HubApiTokenAuthentication(SettingTokenAuthentication):
 
 def client_address(request: HttpRequest | Request) -> str:
     """The caller's address: REMOTE_ADDR, or the entry NUM_PROXIES from the right of X-Forwarded-For."""
-    return BaseThrottle().get_ident(request) or ""
+    # get_ident reads only request.META, which a plain HttpRequest (axes passes one) has too.
+    return BaseThrottle().get_ident(request) or ""  # type: ignore[arg-type]  # the stub wants a DRF Request
 
 
 class FailedAuthThrottle(SimpleRateThrottle):
@@ -176,17 +178,21 @@ class FailedAuthThrottle(SimpleRateThrottle):
     """
 
     scope = "unauthenticated"
+    # Set by SimpleRateThrottle.__init__ from the rate (None for no limit); the stub does not declare them.
+    num_requests: int | None
+    duration: int | None
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # read now: tests change it
+        # Read now: tests change it. The stub types the rates as numbers; they are strings like "10/min".
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # type: ignore[return-value]
 
     def get_cache_key(self, request: Request, view: Any) -> str:
         return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
 
     def blocked_for(self, request: Request) -> float | None:
         """Seconds until the address may try again, or None when it may try now."""
-        if self.rate is None:
-            return None
+        if self.rate is None or self.num_requests is None or self.duration is None:
+            return None  # no limit: the rate is unset (then so are the other two)
         self.key = self.get_cache_key(request, None)
         self.now = self.timer()
         self.history = [t for t in self.cache.get(self.key, []) if t > self.now - self.duration]

@@ -26,7 +26,9 @@ import threading
 from queue import Empty
 from typing import Any
 
+from kombu.transport import TRANSPORT_ALIASES
 from kombu.transport import sqlalchemy as kombu_sqla
+from kombu.transport.sqlalchemy.models import metadata as kombu_metadata
 from kombu.utils.encoding import bytes_to_str
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
@@ -69,11 +71,14 @@ class Channel(kombu_sqla.Channel):
         self.session.commit()
 
     def _open(self) -> tuple[Engine, sessionmaker]:
-        url = self.connection.client.hostname
+        client = self.connection.client
+        assert client is not None, "a channel is opened on a connection"
+        url = client.hostname
+        assert url is not None, "the broker URL names the SQLite file"
         key = (os.getpid(), url)
         with _engines_lock:
             if key not in _engines:
-                options = self.connection.client.transport_options or {}
+                options = client.transport_options or {}
                 engine = _sqlite_engine(url, busy_timeout=float(options.get("busy_timeout", BUSY_TIMEOUT_SECONDS)))
                 _tables_ensure(engine)
                 _engines[key] = (engine, sessionmaker(bind=engine))
@@ -100,7 +105,8 @@ class Channel(kombu_sqla.Channel):
             self.session.rollback()
         return query.one()
 
-    def _get(self, queue: str) -> dict:
+    def _get(self, queue: str, timeout: float | None = None) -> dict:
+        """Take the queue's oldest message, or raise Empty. Never blocks, so `timeout` is not needed."""
         queue_id = self._get_or_create(queue).id
         table = self.message_cls.__table__
         session = self.session
@@ -145,12 +151,12 @@ def _tables_ensure(engine: Engine) -> None:
     """Create the queue tables; the web, the worker and beat may all try at the same moment."""
     for _ in range(5):
         try:
-            kombu_sqla.metadata.create_all(engine)
+            kombu_metadata.create_all(engine)
             return
         except OperationalError as exc:
             if "already exists" not in str(exc):
                 raise
-    kombu_sqla.metadata.create_all(engine)
+    kombu_metadata.create_all(engine)
 
 
 class Transport(kombu_sqla.Transport):
@@ -163,6 +169,4 @@ class Transport(kombu_sqla.Transport):
 
 def transport_register() -> None:
     """Make `sqlite://...` broker URLs mean this transport (kombu has no `sqlite` scheme of its own)."""
-    from kombu.transport import TRANSPORT_ALIASES
-
     TRANSPORT_ALIASES.setdefault("sqlite", "hub.broker:Transport")

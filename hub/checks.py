@@ -22,3 +22,16 @@ def shared_cache_check(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
         hint="Set CACHE_URL to a shared cache, e.g. redis://redis:6379/1 (not the broker's database).",
         id="hub.W001",
     )]
+
+
+@register(Tags.security, deploy=True)
+def webhook_targets_check(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """Status subscriptions may reach the hub's own network only in development (the sandbox subscriber)."""
+    if settings.DEBUG or not settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
+        return []
+    return [Warning(
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS is on: a status subscription may send to loopback, private or "
+        "link-local addresses and over plain http:// (server-side request forgery).",
+        hint="Turn it off in production; it follows HUB_SANDBOX unless set.",
+        id="hub.W002",
+    )]

@@ -34,7 +34,8 @@ def broker_ok() -> bool:
     try:
         with celery_app.connection_for_write(url=settings.CELERY_BROKER_URL, connect_timeout=timeout,
                                              transport_options=options) as conn:
-            conn.ensure_connection(max_retries=0, timeout=timeout)
+            # kombu takes the timeout in seconds as a float; the stub says int.
+            conn.ensure_connection(max_retries=0, timeout=timeout)  # type: ignore[arg-type]
             conn.default_channel  # noqa: B018 - opening a channel proves the broker answers
         return True
     except Exception as exc:  # noqa: BLE001 - any transport error means "down"

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from hub.redaction import configured_secrets, mask_text
 
 REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_ATTR = "request_id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 _request_id: ContextVar[str] = ContextVar("request_id", default="-")
 # The delivery being sent, for the id partners use to drop duplicates (integrations.http.delivery_headers).
@@ -61,7 +62,7 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         given = request.headers.get(REQUEST_ID_HEADER, "")
         value = given if _SAFE_ID.match(given) else uuid.uuid4().hex
-        request.request_id = value
+        setattr(request, REQUEST_ID_ATTR, value)  # request.request_id, for views that want it
         with request_id_bound(value):
             response = self.get_response(request)
         response[REQUEST_ID_HEADER] = value

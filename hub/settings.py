@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "import_export",
     "orders",
     "integrations",
+    "integrations.webhooks",
     "hub.apps.HubConfig",
 ]
 
@@ -175,6 +176,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # OpenAPI 3.1 for its `webhooks`: the signed event status subscribers receive.
+    "OAS_VERSION": "3.1.0",
+    "WEBHOOKS": ["integrations.webhooks.schema.order_status_changed"],
 }
 # One limit for every inbound body: larger requests are answered 413 (and their head is kept).
 INBOUND_MAX_BODY_BYTES = env.int("INBOUND_MAX_BODY_BYTES", default=1024 * 1024)
@@ -256,19 +260,31 @@ DELIVERY_RECORD_WAVE = env.float("DELIVERY_RECORD_WAVE", default=0.5)
 DELIVERY_CAP_HOLD = env.float("DELIVERY_CAP_HOLD", default=2)
 # Each partner's limits, honoured across every worker: requests in flight at once, and requests
 # started per minute (0: no limit). PARTNER_MAX_IN_FLIGHT is the default cap of every channel.
+# WEBHOOK_* are the limits of each status subscription on its own.
 PARTNER_MAX_IN_FLIGHT = env.int("PARTNER_MAX_IN_FLIGHT", default=64)
 CHANNEL_LIMITS = {
     channel: {
         "max_in_flight": env.int(f"{prefix}_MAX_IN_FLIGHT", default=PARTNER_MAX_IN_FLIGHT),
         "per_minute": env.int(f"{prefix}_MAX_PER_MINUTE", default=0),
     }
-    for channel, prefix in (("choco", "CHOCO"), ("imshop", "IMSHOP"), ("shop", "HOROSHOP"))
+    for channel, prefix in (("choco", "CHOCO"), ("imshop", "IMSHOP"), ("shop", "HOROSHOP"), ("webhook", "WEBHOOK"))
 }
 PARTNER_CONNECT_TIMEOUT = env.float("PARTNER_CONNECT_TIMEOUT", default=3)
 PARTNER_READ_TIMEOUT = env.float("PARTNER_READ_TIMEOUT", default=15)
 ATTEMPT_BODY_LIMIT = env.int("ATTEMPT_BODY_LIMIT", default=8192)
+# The most of a partner's answer the hub reads (a shop's orders/get page included); the rest is left unread.
+PARTNER_RESPONSE_MAX_BYTES = env.int("PARTNER_RESPONSE_MAX_BYTES", default=8 * 1024 * 1024)
 # Partners are reached over HTTPS only, unless DEBUG (the sandbox) or this says otherwise.
 PARTNER_ALLOW_HTTP = env.bool("PARTNER_ALLOW_HTTP", default=DEBUG)
+
+# OUTBOUND WEBHOOKS (status subscriptions managed in the admin) ------------------------------
+# Endpoints on loopback, private, link-local or other internal addresses, and plain http://, are
+# refused unless this is on (the sandbox subscriber lives on the hub itself).
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=HUB_SANDBOX)
+# An endpoint whose every attempt has failed for this long is switched off, and operators are told.
+WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=3 * 86400)
+# After a secret is rotated, deliveries are signed with the old one too for this long.
+WEBHOOK_SECRET_OVERLAP = env.int("WEBHOOK_SECRET_OVERLAP", default=86400)
 
 # RETENTION AND ALERTS -------------------------------------------------------------------------
 RETENTION_DAYS = env.int("RETENTION_DAYS", default=90)

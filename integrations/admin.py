@@ -26,8 +26,8 @@ class InboundEventAdmin(ReadOnlyAdmin):
     search_fields = ["=order__shop_order_id", "body"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator
-    fields = ["created_at", "source", "event", "method", "path", "remote_addr", "outcome", "response_status",
-              "error", "order", "headers_display", "body", "body_size"]
+    fields = ("created_at", "source", "event", "method", "path", "remote_addr", "outcome", "response_status",
+              "error", "order", "headers_display", "body", "body_size")
     readonly_fields = fields
 
     @admin.display(description=_("headers"))
@@ -40,14 +40,14 @@ class PollRunAdmin(ReadOnlyAdmin):
     list_display = ["started_at", "ok", "duration_ms", "window_from", "orders_seen", "orders_created",
                     "orders_changed", "orders_skipped", "errors"]
     list_filter = ["ok", "started_at"]
-    fields = readonly_fields = ["started_at", "finished_at", "duration_ms", "ok", "window_from", "orders_seen",
-                                "orders_created", "orders_changed", "orders_skipped", "skipped", "errors", "error"]
+    fields = readonly_fields = ("started_at", "finished_at", "duration_ms", "ok", "window_from", "orders_seen",
+                                "orders_created", "orders_changed", "orders_skipped", "skipped", "errors", "error")
 
 
 @admin.register(WebhookSubscription)
 class WebhookSubscriptionAdmin(ReadOnlyAdmin):
     list_display = ["event", "subscription_id", "created_at"]
-    fields = readonly_fields = ["event", "subscription_id", "created_at"]  # the URL carries the secret
+    fields = readonly_fields = ("event", "subscription_id", "created_at")  # the URL carries the secret
 
 
 admin.site.unregister(StatusMapping)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import requests
@@ -61,9 +62,9 @@ class Demo:
             "PUT", f"/api/webhooks/shop/order_created/?token={settings.SHOP_WEBHOOK_TOKEN}", payload))
         for number, (code, why) in enumerate((("processing", "The warehouse picked it"),
                                               ("shipping", "Handed to the courier")), start=2):
-            self._step(number, f"An ERP moves it to {code!r} through the status API", order_id, lambda c=code, w=why:
-                       self._call("POST", f"/api/orders/{order_id}/status/", {"status": c, "reason": w},
-                                  token=settings.HUB_API_TOKEN))
+            self._step(number, f"An ERP moves it to {code!r} through the status API", order_id, partial(
+                self._call, "POST", f"/api/orders/{order_id}/status/", {"status": code, "reason": why},
+                token=settings.HUB_API_TOKEN))
         self._step(4, "The buyer cancels in the Imshop app (the cancellation callback)", order_id, lambda: self._call(
             "POST", "/api/callbacks/imshop/cancel/", {"id": order_id, "status": "canceled", "reason": "Передумал"},
             token=settings.IMSHOP_CALLBACK_TOKEN))
@@ -71,7 +72,7 @@ class Demo:
         self.say("")
         self.say("Where to look in the admin:")
         self.say(f"  the order's story:   {self.base_url}/admin/orders/order/{order.pk}/change/")
-        self.say(f"  its deliveries:      {self.base_url}/admin/integrations/delivery/?q={order_id}")
+        self.say(f"  its deliveries:      {self.base_url}/admin/orders/delivery/?q={order_id}")
         self.say(f"  what partners got:   {self.base_url}/admin/sandbox/")
         self.say(f"  the dashboard:       {self.base_url}/admin/")
         return order_id

@@ -7,10 +7,12 @@ import os
 import time
 import urllib.request
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
+import urllib3
 from django.conf import settings
 from django.utils import timezone
 from requests.adapters import HTTPAdapter
@@ -25,7 +27,8 @@ from orders.partner_errors import (
     PartnerTransientError,
 )
 
-SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "proxy-authorization"})
+# A webhook signature is not a key, but it would let anyone who reads it replay the message.
+SECRET_HEADERS = frozenset({"authorization", "x-api-key", "cookie", "proxy-authorization", "webhook-signature"})
 # Kept-alive connections per partner host beyond one per sending thread.
 SESSION_SPARE_CONNECTIONS = 8
 _session: requests.Session | None = None
@@ -104,53 +107,95 @@ def _body_text(body: Any) -> str:
     return json.dumps(body, ensure_ascii=False)
 
 
+def _content_read(response: requests.Response) -> None:
+    """Read the answer's body, at most PARTNER_RESPONSE_MAX_BYTES of it, then let the connection go.
+
+    No partner answers a status call with megabytes; one that streams without end (hostile, or a
+    broken proxy) must not fill the worker's memory. What is past the cap is not read: the answer
+    is judged on its status and the part read (JSON cut short is "not JSON", retried). A body
+    still arriving after PARTNER_READ_TIMEOUT is a time-out.
+    """
+    limit = settings.PARTNER_RESPONSE_MAX_BYTES
+    # The read time-out bounds each wait for a byte; this bounds the whole body (a slow drip).
+    deadline = time.monotonic() + settings.PARTNER_READ_TIMEOUT
+    body = bytearray()
+    try:
+        while len(body) < limit:
+            # read1: whatever has arrived (up to 64 KiB), so the deadline is looked at while a body drips.
+            chunk = response.raw.read1(min(65536, limit - len(body)))
+            if not chunk:
+                break
+            body += chunk
+            if time.monotonic() > deadline:
+                raise requests.ReadTimeout(f"the answer's body took longer than {settings.PARTNER_READ_TIMEOUT} s")
+    except requests.RequestException:
+        raise  # (an OSError too) the deadline's own time-out
+    except (TimeoutError, urllib3.exceptions.ReadTimeoutError) as exc:
+        raise requests.ReadTimeout(str(exc)) from exc
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise requests.ConnectionError(str(exc)) from exc
+    finally:
+        response.close()
+    response._content = bytes(body)  # what .text and .json() read from now on
+
+
 def send(
     method: str,
     url: str,
     *,
     json_body: Any = None,
     form_body: str | None = None,
+    raw_body: str | None = None,
     headers: Mapping[str, str] | None = None,
     secrets: Iterable[str] = (),
+    session: requests.Session | None = None,
+    allow_http: bool | None = None,
 ) -> tuple[requests.Response, Exchange]:
     """Send one request and return the response with its masked record.
 
-    Raises PartnerOverloadedError on a time-out and PartnerTransientError on a connection error.
-    HTTP status codes are not judged here: see `raise_for_status`.
+    `raw_body` is sent byte for byte as given (a signed body must not be serialised again), with
+    the Content-Type the headers name. `session` replaces the shared one; `allow_http` replaces
+    PARTNER_ALLOW_HTTP for this request. Raises PartnerOverloadedError on a time-out and
+    PartnerTransientError on a connection error. HTTP status codes are not judged here: see
+    `raise_for_status`.
     """
     secrets = tuple(secrets)
-    if not url.lower().startswith("https://") and not settings.PARTNER_ALLOW_HTTP:
+    allow_http = settings.PARTNER_ALLOW_HTTP if allow_http is None else allow_http
+    if not url.lower().startswith("https://") and not allow_http:
         # Partner credentials must not cross the network in clear text.
         raise PartnerNotConfiguredError(f"Refusing a plain-HTTP partner URL ({mask_url(url, secrets)}): use https://.")
     headers = dict(headers or {})
     if form_body is not None:
         headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
-    request_body = form_body if form_body is not None else _body_text(json_body)
-    record = {
-        "method": method,
-        "url": mask_url(url, secrets),
-        "request_headers": mask_headers(headers),
-        "request_body": truncate(mask_text(request_body, secrets)),
-    }
+    text_body = form_body if form_body is not None else raw_body
+    request_body = text_body if text_body is not None else _body_text(json_body)
+    sent = Exchange(
+        method=method,
+        url=mask_url(url, secrets),
+        request_headers=mask_headers(headers),
+        request_body=truncate(mask_text(request_body, secrets)),
+    )
     started = time.monotonic()
     try:
-        response = session_get().request(
+        response = (session or session_get()).request(
             method,
             url,
-            json=json_body if form_body is None else None,
-            data=form_body.encode() if form_body is not None else None,
+            json=json_body if text_body is None else None,
+            data=text_body.encode() if text_body is not None else None,
             headers=headers,
             timeout=timeouts(),
             allow_redirects=False,
+            stream=True,
         )
+        _content_read(response)
     except requests.Timeout as exc:
-        exchange = Exchange(**record, duration_ms=_ms_since(started))
+        exchange = replace(sent, duration_ms=_ms_since(started))
         raise PartnerOverloadedError(f"Time-out: {exc.__class__.__name__}", exchange=exchange) from exc
     except requests.RequestException as exc:
-        exchange = Exchange(**record, duration_ms=_ms_since(started))
+        exchange = replace(sent, duration_ms=_ms_since(started))
         raise PartnerTransientError(f"Connection failed: {exc.__class__.__name__}", exchange=exchange) from exc
-    exchange = Exchange(
-        **record,
+    exchange = replace(
+        sent,
         response_status=response.status_code,
         response_body=truncate(mask_text(response.text, secrets)),
         duration_ms=_ms_since(started),

@@ -5,12 +5,14 @@ from __future__ import annotations
 from integrations.choco.partner import ChocoPartner
 from integrations.horoshop.partner import ShopPartner
 from integrations.imshop.partner import ImshopPartner
+from integrations.webhooks.partner import WebhookPartner
 from orders.partners import Partner, partners
 
 PARTNERS: tuple[Partner, ...] = (
     ChocoPartner(),
     ImshopPartner(),
     ShopPartner(),
+    WebhookPartner(),
 )
 
 

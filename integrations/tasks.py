@@ -2,8 +2,10 @@
 
 from celery import shared_task
 
+from integrations.horoshop.intake import ORDERS_CONFIRM_TASK
 from integrations.horoshop.polling import horoshop_orders_confirm, horoshop_poll
 from integrations.services.maintenance import deliveries_alert, retention_purge
+from integrations.webhooks.services import webhook_endpoints_check
 from orders.partner_errors import PartnerTransientError
 
 
@@ -14,7 +16,7 @@ def horoshop_poll_task() -> None:
 
 
 @shared_task(
-    bind=True, name="integrations.horoshop_orders_confirm", acks_late=True, ignore_result=True,
+    bind=True, name=ORDERS_CONFIRM_TASK, acks_late=True, ignore_result=True,
     autoretry_for=(PartnerTransientError,), retry_backoff=5, retry_backoff_max=300, max_retries=6,
 )
 def horoshop_orders_confirm_task(self, order_numbers: list[str]) -> None:
@@ -27,7 +29,9 @@ def horoshop_orders_confirm_task(self, order_numbers: list[str]) -> None:
 
 @shared_task(name="integrations.deliveries_alert", ignore_result=True)
 def deliveries_alert_task() -> None:
+    """Tell operators of deliveries in trouble, and switch off (and tell of) status subscriptions that only fail."""
     deliveries_alert()
+    webhook_endpoints_check()
 
 
 @shared_task(name="integrations.retention_purge", ignore_result=True)

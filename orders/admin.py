@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
@@ -34,7 +35,12 @@ from orders.services.search import order_search_q
 from orders.services.status import order_change_status
 from orders.templatetags.hub_admin import badge
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 BULK_SHOWN = 20
+# Set on the request by save_related when the save changed nothing: response_change then stays on the page.
+NOTHING_CHANGED_ATTR = "_hub_nothing_changed"
 
 
 # Horoshop's statuses: new, processing, delivered, cancelled, shipping; custom ones are grey.
@@ -42,6 +48,9 @@ STATUS_COLOURS = {1: "#1f6fb2", 2: "#b26b00", 3: "#237a3b", 4: "#b3261e", 6: "#6
 
 
 class OrderAdminForm(forms.ModelForm):
+    # What save_model did, for the history entry: "", "unchanged", or the status move.
+    hub_note = ""
+
     new_status = forms.ModelChoiceField(
         queryset=StatusMapping.objects.all(), required=False, label=_("Change status to"),
         help_text=_("Partners linked to this order are told after you save."),
@@ -70,7 +79,7 @@ class OpenFailureFilter(admin.SimpleListFilter):
     title = _("partners")
     parameter_name = "partners"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, StrOrPromise]]:
         return [("failed", _("a delivery failed"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
@@ -217,8 +226,8 @@ class OrderAdmin(ExportMixin, admin.ModelAdmin):
                     "old": status_name(obj.status), "new": new_status.name}
                 self.message_user(request, gettext("Status changed to %(s)s.") % {"s": new_status.name})
 
-    def construct_change_message(self, request: HttpRequest, form: OrderAdminForm, formsets: Any,
-                                 add: bool = False) -> list | str:
+    def construct_change_message(  # type: ignore[override]  # stub: a list only; log_change takes a str too
+            self, request: HttpRequest, form: forms.Form, formsets: Any, add: bool = False) -> list | str:
         """The history says what happened: the status move and its reason, or which links changed."""
         note = getattr(form, "hub_note", "")
         reason = form.cleaned_data.get("status_reason", "")
@@ -227,13 +236,13 @@ class OrderAdmin(ExportMixin, admin.ModelAdmin):
         return super().construct_change_message(request, form, formsets, add)
 
     def response_change(self, request: HttpRequest, obj: Order) -> HttpResponse:
-        if getattr(request, "_hub_nothing_changed", False):
+        if getattr(request, NOTHING_CHANGED_ATTR, False):
             return HttpResponseRedirect(request.path)
         return super().response_change(request, obj)
 
     def save_related(self, request: HttpRequest, form: OrderAdminForm, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        request._hub_nothing_changed = getattr(form, "hub_note", "") == "unchanged"  # noqa: SLF001
+        setattr(request, NOTHING_CHANGED_ATTR, form.hub_note == "unchanged")
 
     def get_actions(self, request: HttpRequest) -> dict:
         actions = super().get_actions(request)
@@ -263,7 +272,7 @@ class OrderAdmin(ExportMixin, admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request), "opts": self.model._meta, "title": gettext("Are you sure?"),
             "mapping": mapping, "form": form, "count": count, "orders": queryset.select_related("status")[:BULK_SHOWN],
-            "more": max(count - BULK_SHOWN, 0), "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "more": max(count - BULK_SHOWN, 0), "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
             "action": request.POST.get("action", ""), "select_across": request.POST.get("select_across", "0"),
             "query_string": request.GET.urlencode(),
         }

@@ -45,20 +45,21 @@ class ChannelFilter(admin.SimpleListFilter):
 
 class DeliveryAttemptInline(ReadOnlyInline):
     model = DeliveryAttempt
-    fields = readonly_fields = ["number", "started_at", "duration_ms", "outcome", "response_status", "error_class",
-                                "error", "request_url", "request_body", "response_body"]
+    ALL_FIELDS = ("number", "started_at", "duration_ms", "outcome", "response_status", "error_class", "error",
+                  "request_url", "request_body", "response_body")
+    fields = readonly_fields = ALL_FIELDS
     # The exchange with the partner (URL and bodies) only for holders of view_deliveryattempt.
     EXCHANGE_FIELDS = ("request_url", "request_body", "response_body")
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("orders.view_delivery")
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if request.user.has_perm("orders.view_deliveryattempt"):
-            return list(self.fields)
-        return [name for name in self.fields if name not in self.EXCHANGE_FIELDS]
+            return self.ALL_FIELDS
+        return tuple(name for name in self.ALL_FIELDS if name not in self.EXCHANGE_FIELDS)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return self.get_fields(request, obj)
 
 
@@ -75,8 +76,8 @@ class DeliveryAdmin(ExportMixin, ReadOnlyAdmin):
     paginator = EstimatedCountPaginator
     inlines = [DeliveryAttemptInline]
     actions = ["resend"]
-    fields = ["order", "change_display", "channel_display", "state", "attempts", "next_attempt_at", "delivered_at",
-              "last_error", "resend_of", "created_at", "updated_at", "payload_display"]
+    fields = ("order", "change_display", "channel_display", "state", "attempts", "next_attempt_at", "delivered_at",
+              "last_error", "resend_of", "created_at", "updated_at", "payload_display")
     readonly_fields = fields
 
     @admin.display(description=_("channel"), ordering="channel")
@@ -130,7 +131,7 @@ class ChannelSwitchAdmin(admin.ModelAdmin):
     change_form_template = "admin/orders/channelswitch/change_form.html"
     list_display = ["channel_display", "state_display", "changed_at", "changed_by", "waiting"]
     actions = ["pause", "resume"]
-    fields = readonly_fields = ["channel_display", "state_display", "changed_at", "changed_by", "waiting"]
+    fields = readonly_fields = ("channel_display", "state_display", "changed_at", "changed_by", "waiting")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

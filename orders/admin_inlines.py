@@ -40,7 +40,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class OrderItemInline(ReadOnlyInline):
     model = OrderItem
-    fields = readonly_fields = ["title", "article", "price", "quantity", "total_price", "discount_marker", "url"]
+    fields = readonly_fields = ("title", "article", "price", "quantity", "total_price", "discount_marker", "url")
 
 
 def status_name(mapping: StatusMapping | None) -> str:
@@ -49,7 +49,7 @@ def status_name(mapping: StatusMapping | None) -> str:
 
 class StatusChangeInline(ReadOnlyInline):
     model = StatusChange
-    fields = readonly_fields = ["created_at", "from_name", "to_name", "source", "user", "reason"]
+    fields = readonly_fields = ("created_at", "from_name", "to_name", "source", "user", "reason")
     ordering = ["-created_at", "-id"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StatusChange]:
@@ -71,7 +71,7 @@ def pretty_json(value: Any) -> str:
 
 class DeliveryInline(ReadOnlyInline):
     model = Delivery
-    fields = readonly_fields = ["created_at", "channel", "state_badge", "attempts", "next_attempt_at", "last_error"]
+    fields = readonly_fields = ("created_at", "channel", "state_badge", "attempts", "next_attempt_at", "last_error")
     ordering = ["-created_at", "-id"]
     show_change_link = True
     verbose_name_plural = _("deliveries to partners")

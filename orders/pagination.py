@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.db import connections
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 # Below this many rows an exact COUNT(*) is cheap; above it PostgreSQL's own estimate is used.
@@ -20,19 +21,21 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        queryset = getattr(self.object_list, "query", None)
-        if queryset is not None and not queryset.where:
+        if isinstance(self.object_list, QuerySet) and not self.object_list.query.where:
             estimate = self._estimate()
             if estimate is not None and estimate >= ESTIMATE_FROM_ROWS:
                 return estimate
         return super().count
 
     def _estimate(self) -> int | None:
-        connection = connections[self.object_list.db]
+        queryset = self.object_list
+        if not isinstance(queryset, QuerySet):
+            return None
+        connection = connections[queryset.db]
         if connection.vendor != "postgresql":
             return None
         with connection.cursor() as cursor:
             cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                           [self.object_list.model._meta.db_table])
+                           [queryset.model._meta.db_table])
             row = cursor.fetchone()
         return int(row[0]) if row and row[0] is not None and row[0] > 0 else None

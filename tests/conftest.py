@@ -5,12 +5,15 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
+
+if TYPE_CHECKING:
+    from orders.models import Order
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -18,6 +21,11 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def load_fixture(name: str) -> Any:
     text = (FIXTURES / name).read_text(encoding="utf-8")
     return json.loads(text) if name.endswith(".json") else text.strip()
+
+
+def status_code(order: Order) -> str | None:
+    """The code of the order's status, or None while it has none."""
+    return order.status.code if order.status is not None else None
 
 
 def change_form_data(response) -> dict:
@@ -90,7 +98,7 @@ def default_mappings(db) -> None:
 @pytest.fixture
 def make_order(shop_payload, default_mappings):
     """Create an order through the intake service, as a webhook would."""
-    from integrations.horoshop.order_report import order_report_from_shop
+    from integrations.horoshop.intake import order_report_from_shop
     from orders.models import StatusChange
     from orders.services.intake import order_upsert_from_shop
 

@@ -7,9 +7,11 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
+from standardwebhooks import Webhook, WebhookVerificationError
 from werkzeug import Request, Response
 
 from tests.conftest import load_fixture
@@ -20,6 +22,7 @@ IMSHOP_SYNC = "/imshop/v1/clients/shop/statuses/sync/secret-segment-5f1c"
 HOROSHOP_AUTH = "/shop/api/auth/"
 HOROSHOP_UPDATE = "/shop/api/orders/update/"
 HOROSHOP_GET = "/shop/api/orders/get/"
+SUBSCRIBER = "/erp/hooks/order-status"
 
 
 class SlowAnswer:
@@ -52,6 +55,27 @@ class Partners:
     server: HTTPServer
     # The stand-in shop's orders by number, as `orders/get` returns them; `orders/update` changes them.
     shop_orders: dict[str, dict] = field(default_factory=dict)
+    # The system subscribed to status changes: its endpoint, and the secret it verifies with.
+    subscription: Any = None  # a WebhookEndpoint (imported once Django is set up)
+    subscriber_secret: str = ""
+
+    def subscriber(self, request: Request) -> Response:
+        """A subscriber as the Standard Webhooks libraries make one: 401 unless the signature verifies, else 204."""
+        try:
+            Webhook(self.subscriber_secret).verify(request.get_data(), dict(request.headers))
+        except WebhookVerificationError as exc:
+            return _json({"error": str(exc)}, status=401)
+        return Response(status=204)
+
+    def unsubscribe(self) -> None:
+        """The subscribed system switches its subscription off (a test about other partners alone)."""
+        from integrations.webhooks.services import endpoint_save
+
+        self.subscription.enabled = False
+        endpoint_save(endpoint=self.subscription)
+
+    def events_received(self) -> list[dict]:
+        return [json.loads(request.get_data()) for request in self.requests_to(SUBSCRIBER)]
 
     def shop_update(self, request: Request) -> Response:
         """orders/update: OK for every order, and the stand-in shop takes the new status.
@@ -101,9 +125,21 @@ class Partners:
         )
 
 
+def subscribe(url: str, **fields: Any):
+    """A status subscription, as a manager adds one in the admin (every status unless `all_statuses=False`)."""
+    from integrations.webhooks.models import WebhookEndpoint
+    from integrations.webhooks.services import endpoint_save
+
+    statuses = fields.pop("statuses", ())
+    endpoint = endpoint_save(endpoint=WebhookEndpoint(name=fields.pop("name", "ERP"), url=url, **fields))
+    endpoint.statuses.set(statuses)
+    return endpoint
+
+
 @pytest.fixture
 def partners(httpserver: HTTPServer, settings) -> Partners:
-    """All three channels configured and answering success, as their documents show."""
+    """Every partner configured and answering success, as their documents show: Choco, Imshop, the shop,
+    and a system subscribed to every status change."""
     settings.CHOCO_API_URL = httpserver.url_for("/choco")
     settings.CHOCO_CLIENT_ID, settings.CHOCO_CLIENT_SECRET = "merchant-client-id", "merchant-client-secret"
     settings.IMSHOP_STATUS_URL = httpserver.url_for(IMSHOP_SYNC)
@@ -120,6 +156,9 @@ def partners(httpserver: HTTPServer, settings) -> Partners:
     stand_ins = Partners(httpserver)
     httpserver.expect_request(HOROSHOP_UPDATE, method="POST").respond_with_handler(stand_ins.shop_update)
     httpserver.expect_request(HOROSHOP_GET, method="POST").respond_with_handler(stand_ins.shop_get)
+    stand_ins.subscription = subscribe(httpserver.url_for(SUBSCRIBER))
+    stand_ins.subscriber_secret = stand_ins.subscription.secret
+    httpserver.expect_request(SUBSCRIBER, method="POST").respond_with_handler(stand_ins.subscriber)
     return stand_ins
 
 
@@ -172,7 +211,9 @@ class ImshopAnswering:
 
 @pytest.fixture
 def imshop_answering(partners, settings):
-    """The Imshop channel pointed at an `ImshopAnswering` server (the other partners as in `partners`)."""
+    """The Imshop channel pointed at an `ImshopAnswering` server (the other partners as in `partners`, the
+    status subscription switched off: these tests are about Imshop's requests alone)."""
+    partners.unsubscribe()
     imshop = ImshopAnswering()
     imshop.server.start()
     settings.IMSHOP_STATUS_URL = imshop.server.url_for(IMSHOP_SYNC)

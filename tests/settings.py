@@ -16,11 +16,13 @@ os.environ.setdefault("HUB_API_TOKEN", "test-api-token")
 os.environ.setdefault("DELIVERY_RETRY_JITTER", "0")
 os.environ.setdefault("HUB_SANDBOX", "true")
 os.environ.setdefault("PARTNER_ALLOW_HTTP", "true")  # the partner stand-ins listen on loopback HTTP
+os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")  # so do the webhook subscribers
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")  # tests talk plain HTTP to the hub (and its live servers)
 
 for scope in ("SHOP_WEBHOOK", "IMSHOP_CALLBACK", "STATUS_API", "UNAUTHENTICATED"):
     os.environ.setdefault(f"THROTTLE_{scope}", "off")  # tests of throttling turn it on themselves
 
+import hub.settings as base_settings  # noqa: E402
 from hub.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -29,7 +31,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 _RUN = TEST_RUN_ID + (f"-{os.environ['PYTEST_XDIST_WORKER']}" if os.environ.get("PYTEST_XDIST_WORKER") else "")
 VAR_DIR.mkdir(exist_ok=True)  # noqa: F405 - a fresh clone has no var/ yet: the test database lives there
 
-if CELERY_BROKER_URL.startswith("sqlite://"):  # noqa: F405
+if base_settings.CELERY_BROKER_URL.startswith("sqlite://"):
     # Keep the suite's queue apart from a `make run` on the same clone.
     CELERY_BROKER_URL = f"sqlite:///{VAR_DIR / f'test-broker-{_RUN}.sqlite3'}"  # noqa: F405
 else:

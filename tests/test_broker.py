@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
+from multiprocessing.context import SpawnProcess
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ def _produce(url: str, producer: int) -> None:
 
 def _consume(url: str, expected: int, results: multiprocessing.Queue) -> None:
     transport_register()
-    got = []
+    got: list[tuple[int, int]] = []  # (producer, number)
     with Connection(url, transport_options={"polling_interval": 0.01}) as conn:
         queue = conn.SimpleQueue("soak")
         idle = 0
@@ -49,7 +50,7 @@ def _consume(url: str, expected: int, results: multiprocessing.Queue) -> None:
     results.put(got)
 
 
-def _spawn(target, *args) -> multiprocessing.Process:  # noqa: ANN001
+def _spawn(target, *args) -> SpawnProcess:  # noqa: ANN001
     process = multiprocessing.get_context("spawn").Process(target=target, args=args)
     process.start()
     return process

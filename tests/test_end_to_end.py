@@ -26,7 +26,8 @@ def test_webhook_reaches_choco_and_imshop_through_a_worker(partners, shop_payloa
         response = APIClient().put(webhook_url(), data=json.dumps(payload), content_type="application/json")
         # then
         assert response.status_code == 200
-        wait_for(lambda: states() == [("choco", "delivered"), ("imshop", "delivered")], what="deliveries")
+        wait_for(lambda: states() == [("choco", "delivered"), ("imshop", "delivered"),
+                                      (partners.subscription.channel, "delivered")], what="deliveries")
     assert len(partners.requests_to(CHOCO_STATUS)) == 1
     assert json.loads(partners.requests_to(IMSHOP_SYNC)[0].get_data())["code"] == "new"
     assert partners.requests_to(HOROSHOP_UPDATE) == []
@@ -44,7 +45,8 @@ def test_imshop_cancellation_reaches_choco_and_the_shop_not_imshop(partners, mak
         first = client.post("/api/callbacks/imshop/cancel/", body, format="json")
         again = client.post("/api/callbacks/imshop/cancel/", body, format="json")
         # then
-        wait_for(lambda: states() == [("choco", "delivered"), ("shop", "delivered")], what="deliveries")
+        wait_for(lambda: states() == [("choco", "delivered"), ("shop", "delivered"),
+                                      (partners.subscription.channel, "delivered")], what="deliveries")
     assert first.json()["success"] is True
     assert again.json() == first.json()
     assert json.loads(partners.requests_to(HOROSHOP_UPDATE)[0].get_data())["orders"] == [

@@ -6,6 +6,7 @@ import ast
 import gettext
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
@@ -123,9 +124,11 @@ def test_admin_login_lockout_is_in_russian(client, settings, django_user_model):
     assert "Слишком много неудачных попыток входа." in page
 
 
-def read_po(path: Path) -> list[dict]:
+def read_po(path: Path) -> list[dict[str, Any]]:
     """The entries of a .po file: msgid, msgstr, plural forms (msgid_plural, msgstr[n]) and flags."""
-    entries, current, field = [], None, None
+    entries: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    field: str | int | None = None  # what a continued string adds to: a key, or a plural's index
     for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         if not line.strip():
             if current is not None:
@@ -146,7 +149,7 @@ def read_po(path: Path) -> list[dict]:
             current["plural"][field] = ast.literal_eval(literal)
         elif line.startswith('"') and isinstance(field, int):
             current["plural"][field] += ast.literal_eval(line)
-        elif line.startswith('"'):
+        elif line.startswith('"') and isinstance(field, str):
             current[field] += ast.literal_eval(line)
         else:
             raise AssertionError(f"Unexpected line in {path.name}: {line!r}")

@@ -1,9 +1,11 @@
 """No configured secret is ever written to a log line, a stored row or an admin page.
 
 A whole flow runs with awkward secrets (a password with a quote and a backslash, an Imshop URL
-with keys in its user info, the middle of its path and its query) against partner stand-ins that
-echo every request back in their answers. Then every log line, every row of every table and every
-admin page is searched for each secret, in every form it could take there.
+with keys in its user info, the middle of its path and its query, a status subscription's signing
+secrets, the old and the new one after a rotation) against partner stand-ins that echo every
+request back in their answers. Then every log line, every row of every table and every admin page
+is searched for each secret, in every form it could take there. The one place a signing secret
+must be kept, its own column, is the only place it may be found.
 """
 
 from __future__ import annotations
@@ -29,9 +31,12 @@ from werkzeug import Request, Response
 
 from hub.observability import JsonFormatter, PlainFormatter
 from integrations.models import InboundEvent
+from integrations.webhooks.models import WebhookEndpoint
+from integrations.webhooks.services import endpoint_secret_rotate
 from orders.models import Delivery, DeliveryAttempt, StatusChange
 from orders.services.dispatch import delivery_send
 from orders.services.status import order_change_status
+from tests.partners import subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +52,9 @@ CHOCO_SECRET = "choco-Secret-12ab"
 API_TOKEN = "hub-Api-Token-0c0c"
 CALLBACK_TOKEN = "imshop-Callback-Key-77"
 METRICS = "metrics-Token-31"
+SUBSCRIBER_PATH = "/erp/order-status"
+# Where the signing secrets live: read by the hub to sign, never shown (searched everywhere else).
+SIGNING_SECRET_COLUMNS = {(WebhookEndpoint, "secret"), (WebhookEndpoint, "previous_secret")}
 
 
 def _echo(request: Request, answer: dict) -> Response:
@@ -81,7 +89,16 @@ def echoing_partners(httpserver, settings):
         lambda r: _echo(r, {"status": "OK", "response": {"log": [
             {"order_id": o["order_id"], "status": "OK", "message": "Order updated"}
             for o in json.loads(r.get_data())["orders"]]}}))
+    httpserver.expect_request(SUBSCRIBER_PATH, method="POST").respond_with_handler(lambda r: _echo(r, {"ok": True}))
     return httpserver
+
+
+@pytest.fixture
+def signing_secrets(echoing_partners, default_mappings) -> list[str]:
+    """A system subscribed to every status, whose secret was rotated: both secrets sign for now."""
+    endpoint = subscribe(echoing_partners.url_for(SUBSCRIBER_PATH))
+    old = endpoint.secret
+    return [endpoint_secret_rotate(endpoint_id=endpoint.pk), old]
 
 
 def secret_forms(secret: str) -> set[str]:
@@ -94,11 +111,11 @@ SECRETS = [SHOP_TOKEN, PASSWORD, URL_USER_KEY, URL_PATH_KEY, URL_SIG_KEY, IMSHOP
            CALLBACK_TOKEN, METRICS]
 
 
-def found_in(texts: list[str]) -> list[tuple[str, str]]:
+def found_in(texts: list[str], also: tuple[str, ...] | list[str] = ()) -> list[tuple[str, str]]:
     basic = base64.b64encode(f"shop:{URL_USER_KEY}".encode()).decode()
     hits = []
     for text in texts:
-        for secret in SECRETS:
+        for secret in [*SECRETS, *also]:
             hits += [(secret, text[:300]) for form in secret_forms(secret) if form in text]
         if basic in text:
             hits.append(("basic auth", text[:300]))
@@ -109,8 +126,10 @@ def stored_texts() -> list[str]:
     """Every value of every row of every table, as text."""
     texts = []
     for model in apps.get_models():
-        for row in model.objects.all():
+        for row in model._default_manager.all():
             for field in model._meta.concrete_fields:
+                if (model, field.attname) in SIGNING_SECRET_COLUMNS:
+                    continue
                 value = getattr(row, field.attname)
                 if value not in (None, ""):
                     texts.append(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
@@ -134,36 +153,46 @@ def run_the_whole_flow(shop_payload, mapping) -> list[str]:
         client.get(f"/no-such-page?token={SHOP_TOKEN}&key={IMSHOP_KEY}"),
     ]
     order_id = Delivery.objects.values_list("order_id", flat=True).first()
+    assert order_id is not None
     order_change_status(order_id=order_id, to_status=mapping("processing"), source=StatusChange.Source.API)
     for delivery_id in Delivery.objects.values_list("pk", flat=True):
         delivery_send(delivery_id=delivery_id)
     return [str(r.status_code) for r in statuses]
 
 
-def test_no_secret_reaches_a_log_a_row_or_a_page(echoing_partners, shop_payload, mapping, caplog, admin_client):
+def test_no_secret_reaches_a_log_a_row_or_a_page(echoing_partners, signing_secrets, shop_payload, mapping, caplog,
+                                                 admin_client):
     # given
     caplog.set_level(logging.DEBUG)
     # when
     codes = run_the_whole_flow(shop_payload, mapping)
     pages = [admin_client.get(reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change",
                                       args=[pk])).content.decode()
-             for model in (Delivery, InboundEvent)
+             for model in (Delivery, InboundEvent, WebhookEndpoint)
              for pk in model.objects.values_list("pk", flat=True)]
+    pages += [admin_client.get(reverse(f"admin:{name}_changelist")).content.decode()
+              for name in ("webhooks_webhookendpoint", "orders_delivery", "orders_channelswitch")]
+    pages.append(admin_client.get(reverse("admin:index")).content.decode())
     lines = [formatter.format(record) for record in caplog.records for formatter in (JsonFormatter(), PlainFormatter(
         "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))]
     # then: the flow really ran and talked to every partner
     assert codes[:3] == ["200", "400", "403"]
     assert set(Delivery.objects.values_list("channel", "state")) >= {("choco", "delivered"), ("imshop", "delivered"),
                                                                      ("shop", "delivered")}
+    subscribed = Delivery.objects.filter(channel__startswith="webhook:")
+    assert "delivered" in set(subscribed.values_list("state", flat=True))
+    assert any('webhook-signature": "v1,' in body.lower()  # the subscriber echoed the signed headers back
+               for body in DeliveryAttempt.objects.filter(delivery__in=subscribed).values_list("response_body",
+                                                                                               flat=True))
     assert DeliveryAttempt.objects.count() >= 3
     assert any("echo" in body for body in DeliveryAttempt.objects.values_list("response_body", flat=True))
     assert any("request" in vars(record) for record in caplog.records)  # Django's 4xx records were logged
     # and no secret was written anywhere
-    assert found_in(lines) == []
-    assert found_in(stored_texts()) == []
-    assert found_in(pages) == []
+    assert found_in(lines, signing_secrets) == []
+    assert found_in(stored_texts(), signing_secrets) == []
+    assert found_in(pages, signing_secrets) == []
     print(f"searched {len(lines)} log lines, {len(stored_texts())} stored values, {len(pages)} pages "
-          f"for {len(SECRETS)} secrets: 0 found")
+          f"for {len(SECRETS) + len(signing_secrets)} secrets: 0 found")
 
 
 def _status_of(url: str) -> int | None:

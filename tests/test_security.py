@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _check_deploy(**variables: str) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("SECURE_", "CACHE_URL", "HUB_", "DEBUG", "SESSION_", "CSRF_"))}
+           if not key.startswith(("SECURE_", "CACHE_URL", "HUB_", "DEBUG", "SESSION_", "CSRF_", "WEBHOOK_"))}
     env.update({"DJANGO_SETTINGS_MODULE": "hub.settings", **variables})
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
@@ -43,6 +43,14 @@ def test_check_deploy_warns_of_a_per_process_cache():
     # then
     assert result.returncode != 0
     assert "hub.W001" in result.stdout + result.stderr
+
+
+def test_check_deploy_warns_when_subscriptions_may_reach_internal_addresses():
+    # when
+    result = _check_deploy(**{**REQUIRED, "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"})
+    # then
+    assert result.returncode != 0
+    assert "hub.W002" in result.stdout + result.stderr
 
 
 def test_https_redirect_and_hsts_are_on_without_debug_except_for_healthz(settings):

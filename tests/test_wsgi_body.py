@@ -17,10 +17,10 @@ pytestmark = pytest.mark.django_db
 
 
 def call(body: bytes) -> tuple[str, bytes]:
-    environ = RequestFactory()._base_environ(
-        PATH_INFO=webhook_url().split("?")[0], QUERY_STRING="token=test-shop-token", REQUEST_METHOD="PUT",
+    environ = RequestFactory().generic(
+        "PUT", f"{webhook_url().split('?')[0]}?token=test-shop-token",
         CONTENT_TYPE="application/json", HTTP_TRANSFER_ENCODING="chunked",
-    )
+    ).environ
     environ.pop("CONTENT_LENGTH", None)
     environ["wsgi.input"] = io.BytesIO(body)
     answer = {}

@@ -39,10 +39,16 @@ def worker_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def start_worker(**extra: str) -> subprocess.Popen:
+class WorkerProcess(subprocess.Popen[bytes]):
+    """A worker process, and the file its stderr goes to."""
+
+    log_path: str
+
+
+def start_worker(**extra: str) -> WorkerProcess:
     # stderr goes to a file, not a pipe nobody reads (a chatty worker would block on a full pipe).
     log = tempfile.NamedTemporaryFile(prefix="hub-test-worker-", suffix=".log", delete=False)  # noqa: SIM115
-    process = subprocess.Popen(
+    process = WorkerProcess(
         # The threads pool, as in production: several sends wait on partners at once.
         [sys.executable, "-m", "celery", "-A", "hub", "worker", "--pool", "threads", "--concurrency", "4",
          "--loglevel", "WARNING", "--without-heartbeat", "--without-mingle", "--without-gossip"],
@@ -54,7 +60,7 @@ def start_worker(**extra: str) -> subprocess.Popen:
 
 
 @contextmanager
-def celery_worker(**extra: str) -> Iterator[subprocess.Popen]:
+def celery_worker(**extra: str) -> Iterator[WorkerProcess]:
     """Run a worker for the duration of the block; its stderr is shown if the test fails."""
     from hub.celery import app
 

@@ -51,6 +51,10 @@ class InboundApiView(APIView):
     """
 
     inbound_source = ""
+    # Set for each request by initial(): the stored event, and what the handler says it did.
+    inbound_event_id: int | None
+    inbound_order_id: int | None
+    inbound_unchanged: bool
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Response:
         """The whole request in one commit: the raw request, what it changed and its outcome.
@@ -131,17 +135,18 @@ class InboundApiView(APIView):
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
-        if getattr(self, "inbound_event_id", None) is not None:
+        event_id: int | None = getattr(self, "inbound_event_id", None)  # unset when initial() never ran
+        if event_id is not None:
             error = ""
             if response.status_code >= 400 and isinstance(response.data, dict):
                 error = str(response.data.get("message", ""))
             try:
                 inbound_event_finish(
-                    event_id=self.inbound_event_id, status_code=response.status_code, error=error,
+                    event_id=event_id, status_code=response.status_code, error=error,
                     order_id=self.inbound_order_id, unchanged=self.inbound_unchanged,
                 )
             except DatabaseError:
-                logger.exception("Could not write the outcome of inbound event %s", self.inbound_event_id)
+                logger.exception("Could not write the outcome of inbound event %s", event_id)
                 if transaction.get_connection().in_atomic_block:
                     transaction.set_rollback(True)  # the request's transaction cannot be committed
         return response

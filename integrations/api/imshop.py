@@ -88,6 +88,7 @@ class ImshopCancelApi(InboundApiView):
             self.inbound_order_id = result.order.pk
         if not result.success:
             return Response({"success": False, "message": result.message})
+        assert result.mapping is not None, "a success names the status the order is in"
         code = result.mapping.imshop_code or str(result.mapping.shop_status_id)
         message = result.message
         return Response({"success": True, "status": code, "message": message, "newStatus": code, "newMessage": message})

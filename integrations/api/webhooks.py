@@ -10,8 +10,8 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from hub.api import SettingTokenAuthentication, bearer_token
 from integrations.api.base import InboundApiView, error_responses
+from integrations.horoshop.intake import shop_webhook_receive
 from integrations.horoshop.order_format import ShopOrderSerializer
-from integrations.horoshop.webhook import shop_webhook_receive
 from integrations.models import InboundEvent
 from orders.errors import NotFoundError
 
@@ -65,6 +65,7 @@ class ShopWebhookApi(InboundApiView):
         serializer.is_valid(raise_exception=True)
         result = shop_webhook_receive(data=serializer.validated_data, raw=request.data)
         self.inbound_order_id, self.inbound_unchanged = result.order.pk, result.unchanged
+        assert result.order.status is not None, "intake gives every order its first status"
         return Response({
             "order_id": result.order.shop_order_id,
             "created": result.created,

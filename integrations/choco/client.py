@@ -86,7 +86,9 @@ class ChocoClient:
             )
         http.raise_for_status(response, exchange, message)
         data = http.json_answer(response, exchange)
-        body = data.get("data") if isinstance(data.get("data"), dict) else {}
+        body = data.get("data")
+        if not isinstance(body, dict):
+            body = {}
         token = body.get("token")
         if data.get("error_code") != 0 or not isinstance(token, str) or not token:
             raise PartnerRejectedError(

@@ -87,7 +87,7 @@ class HoroshopClient:
         """`hooks/subscribe`: the new subscription's id (Horoshop answers 201 `{id}`)."""
         data, exchange = self._call("hooks/subscribe", {"event": event, "target_url": target_url})
         subscription_id = data.get("id", _response(data).get("id"))
-        if isinstance(subscription_id, bool) or not str(subscription_id or "").isdigit():
+        if subscription_id is None or isinstance(subscription_id, bool) or not str(subscription_id or "").isdigit():
             raise PartnerRejectedError(
                 f"Horoshop refused the subscription: {_message(data) or 'no id in the answer'}", exchange=exchange
             )

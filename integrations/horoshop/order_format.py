@@ -37,9 +37,13 @@ class LenientDecimalField(serializers.DecimalField):
         super().__init__(max_digits=max_digits, decimal_places=decimal_places, required=False, allow_null=True,
                          **kwargs)
 
-    def to_internal_value(self, data: Any) -> Decimal | None:
-        if data in ("", None):
-            return None
+    # Always given by __init__ (DRF's own field also takes None for either).
+    max_digits: int
+    decimal_places: int
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        # "", blanks and null never get here: DecimalField.validate_empty_values takes them as None
+        # (allow_null is always on).
         if isinstance(data, bool) or not isinstance(data, (str, int, float, Decimal)):
             self.fail("invalid")
         text = str(data).strip().replace(",", ".").replace(" ", "")
@@ -79,10 +83,10 @@ class ShopOrderNumberField(serializers.Field):
 class PhpObjectField(serializers.DictField):
     """A JSON object as PHP writes it: `json_encode` turns an empty associative array into `[]`."""
 
-    def to_internal_value(self, data: Any) -> dict | None:
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
         if data == []:
-            return None
-        return super().to_internal_value(data)
+            return (True, None)
+        return super().validate_empty_values(data)
 
 
 class PhpListField(serializers.ListField):
@@ -98,9 +102,9 @@ def _text(**kwargs: Any) -> serializers.CharField:
     return serializers.CharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False, **kwargs)
 
 
-def _source(key: str, attribute: str) -> dict[str, str]:
-    # DRF refuses a `source` equal to the field name.
-    return {} if key == attribute else {"source": attribute}
+def _source(key: str, attribute: str) -> str | None:
+    # DRF refuses a `source` equal to the field name (None: the field's own name).
+    return None if key == attribute else attribute
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -182,10 +186,10 @@ class ShopOrderSerializer(serializers.Serializer):
         # The link keys' names are settings: each shop may call them differently.
         choco, imshop = settings.SHOP_CHOCO_USER_ID_FIELD, settings.SHOP_IMSHOP_UUID_FIELD
         self.fields[choco] = serializers.IntegerField(
-            required=False, allow_null=True, min_value=1, max_value=BIGINT_MAX, **_source(choco, "choco_user_id")
+            required=False, allow_null=True, min_value=1, max_value=BIGINT_MAX, source=_source(choco, "choco_user_id")
         )
         self.fields[imshop] = serializers.CharField(
-            required=False, allow_null=True, allow_blank=True, max_length=64, **_source(imshop, "imshop_uuid")
+            required=False, allow_null=True, allow_blank=True, max_length=64, source=_source(imshop, "imshop_uuid")
         )
 
     def _nested(self, value: dict | None, serializer: type[serializers.Serializer]) -> dict | None:

@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from hub.api import error_message
 from integrations.horoshop.client import HoroshopClient, horoshop_client_from_settings
+from integrations.horoshop.intake import order_report_from_shop
 from integrations.horoshop.order_format import ShopOrderSerializer
-from integrations.horoshop.order_report import order_report_from_shop
 from integrations.models import PollRun, PollState
 from integrations.tokens import DatabaseTokenStore
 from orders.models import Order, StatusChange, order_number_canonical

@@ -64,6 +64,7 @@ def order_cancel_from_imshop(
             reason=reason, skip_channels=[Channel.IMSHOP],
         )
     except ConflictError:
+        assert order.status is not None, "a conflict means the order is in a final status"
         return CancellationResult(
             False, f"Order {order.shop_order_id} is already {order.status.name!r} and can no longer be cancelled.",
             order,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.forms import ModelForm
@@ -17,6 +18,9 @@ from integrations.sandbox.bodies import form_parse
 from integrations.sandbox.models import SandboxRequest, SandboxShopOrder, SandboxSwitch
 from integrations.sandbox.services import sandbox_switch_set
 from orders.admin_inlines import ReadOnlyAdmin, pretty_json
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 PRE = "<pre style='white-space:pre-wrap;max-width:60em'>{}</pre>"
 
@@ -64,6 +68,7 @@ def pretty_body(text: str) -> str:
 
 
 def _flat(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    items: Iterable[tuple[Any, Any]]
     if isinstance(value, dict):
         items = value.items()
     elif isinstance(value, list):
@@ -78,8 +83,8 @@ class SandboxRequestAdmin(ReadOnlyAdmin):
     list_filter = ["partner", "accepted", "endpoint", "response_status", "created_at"]
     search_fields = ["body", "response_body"]
     show_full_result_count = False
-    fields = ["created_at", "partner", "method", "endpoint", "accepted", "response_status", "problems_display",
-              "headers_display", "body_display", "response_body_display"]
+    fields = ("created_at", "partner", "method", "endpoint", "accepted", "response_status", "problems_display",
+              "headers_display", "body_display", "response_body_display")
     readonly_fields = fields
 
     @admin.display(description=_("problem"))
@@ -90,7 +95,7 @@ class SandboxRequestAdmin(ReadOnlyAdmin):
         return f"{verdict(obj.problems[0])} (+{more})" if more else verdict(obj.problems[0])
 
     @admin.display(description=_("problems"))
-    def problems_display(self, obj: SandboxRequest) -> str:
+    def problems_display(self, obj: SandboxRequest) -> StrOrPromise:
         if not obj.problems:
             return _("none: the partner would accept this request")
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((verdict(p),) for p in obj.problems)))
@@ -130,7 +135,7 @@ class SandboxSwitchAdmin(admin.ModelAdmin):
 class SandboxShopOrderAdmin(ReadOnlyAdmin):
     list_display = ["order_id", "status", "created_at", "updated_at"]
     search_fields = ["=order_id"]
-    fields = readonly_fields = ["order_id", "status", "created_at", "updated_at"]
+    fields = readonly_fields = ("order_id", "status", "created_at", "updated_at")
 
 
 # The app is installed only where the sandbox is served: a production admin has no stand-ins to show.

@@ -1,6 +1,7 @@
 """What the sandbox partners received and answered, their failure switches, and their small state.
 
-The sandbox stands in for Choco, Imshop and Horoshop when DEBUG or HUB_SANDBOX is on. Requests
+The sandbox stands in for Choco, Imshop and Horoshop, and for a system subscribed to status changes,
+when DEBUG or HUB_SANDBOX is on. Requests
 are append-only audit rows; the other tables are the stand-ins' own memory.
 """
 
@@ -15,6 +16,7 @@ class Partner(models.TextChoices):
     CHOCO = "choco", "Choco"
     IMSHOP = "imshop", "Imshop"
     HOROSHOP = "horoshop", "Horoshop"
+    SUBSCRIBER = "subscriber", _("Status subscriber")
 
 
 class SandboxRequest(models.Model):

@@ -82,6 +82,12 @@ def sandbox_request_record(
     return record
 
 
+def sandbox_already_received(msg_id: str) -> bool:
+    """Whether the sandbox subscriber already took the message with this `webhook-id`."""
+    return SandboxRequest.objects.filter(partner=Partner.SUBSCRIBER, accepted=True,
+                                         body__contains=f'"id":{json.dumps(msg_id)}').exists()
+
+
 def sandbox_failure_take(*, partner: str) -> int | None:
     """The HTTP status to fail this request with, or None. Counts the switch down by one, atomically.
 

@@ -108,7 +108,8 @@ def choco_status_problems(data: dict[str, Any]) -> list[str]:
 def _choco_external_problems(external: dict[str, Any]) -> list[str]:
     expired_at = external.get("expired_at")
     problems = _only([_string(expired_at, "external_data[expired_at]")])
-    if not problems and not (CHOCO_EXPIRED_AT.match(expired_at) and _parses(expired_at, "%Y-%m-%d %H:%M:%S")):
+    if not problems and not (isinstance(expired_at, str) and CHOCO_EXPIRED_AT.match(expired_at)
+                             and _parses(expired_at, "%Y-%m-%d %H:%M:%S")):
         problems.append("external_data[expired_at]: must be a date-time like 2021-10-10 00:00:00")
     for key in ("title_active_order_card", "title_call_to_action"):
         problem = _string(external.get(key), f"external_data[{key}]")
@@ -125,7 +126,7 @@ def _choco_deeplink_problems(value: Any) -> list[str]:
     if not isinstance(value, list):
         return ["deeplinks: must be a list"]
     problems: list[str] = []
-    seen: list[str] = []
+    seen: list[object] = []  # each link's type as given, a string or not
     for index, link in enumerate(value):
         name = f"deeplinks[{index}]"
         if not isinstance(link, dict):

@@ -27,6 +27,7 @@ from integrations.sandbox import validation as checks
 from integrations.sandbox.models import Partner
 from integrations.sandbox.services import (
     SandboxAnswer,
+    sandbox_already_received,
     sandbox_failure_take,
     sandbox_latency_get,
     sandbox_request_record,
@@ -35,6 +36,8 @@ from integrations.sandbox.services import (
     sandbox_token_issue,
     sandbox_token_valid,
 )
+from integrations.sandbox.subscriber import subscriber_answer
+from integrations.webhooks.models import WebhookEndpoint
 
 CHOCO_TOKEN_TTL = 10800
 HOROSHOP_TOKEN_TTL = 600
@@ -59,6 +62,7 @@ class Call:
     content_type: str
     bearer: str
     raw: bytes
+    headers: dict[str, str]
 
 
 Handler = Callable[[Call], SandboxAnswer]
@@ -81,8 +85,13 @@ def _horoshop_error(status: int, problems: list[str], envelope: str = "ERROR") -
     return SandboxAnswer(status, {"status": envelope, "response": {"message": "; ".join(problems)}}, tuple(problems))
 
 
+def _subscriber_error(status: int, problems: list[str]) -> SandboxAnswer:
+    return SandboxAnswer(status, {"error": "; ".join(problems)}, tuple(problems))
+
+
 REFUSALS: dict[str, Callable[[int, list[str]], SandboxAnswer]] = {
     Partner.CHOCO: _choco_error, Partner.IMSHOP: _imshop_error, Partner.HOROSHOP: _horoshop_error,
+    Partner.SUBSCRIBER: _subscriber_error,
 }
 
 
@@ -110,7 +119,7 @@ def _serve(request: HttpRequest, *, partner: str, endpoint: str, methods: tuple[
         answer = REFUSALS[partner](413, ["body: too large"])
     else:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        call = Call(content_type=request.META.get("CONTENT_TYPE", ""), raw=raw,
+        call = Call(content_type=request.META.get("CONTENT_TYPE", ""), raw=raw, headers=dict(request.headers),
                     bearer=token.strip() if scheme.lower() == "bearer" else "")
         answer = handler(call)
     delay = sandbox_latency_get(partner=partner)
@@ -183,7 +192,8 @@ def _imshop_status(call: Call) -> SandboxAnswer:
     body = bodies.body_parse(raw=call.raw, content_type=call.content_type, allowed=(bodies.JSON,))
     data = body.data if isinstance(body.data, dict) else {}
     # Imshop takes the key as a bearer or as "key" in the body; without IMSHOP_API_KEY any key goes.
-    given = call.bearer or (data.get("key") if isinstance(data.get("key"), str) else "")
+    key = data.get("key")
+    given = call.bearer or (key if isinstance(key, str) else "")
     if settings.IMSHOP_API_KEY and not secret_matches(given, settings.IMSHOP_API_KEY):
         return _imshop_error(401, ["Authorization: API key missing or wrong"], "unauthorized", "Invalid API key")
     problems = body.problems or checks.imshop_status_problems(data)
@@ -295,3 +305,14 @@ def horoshop_api(request: HttpRequest, function: str) -> HttpResponse:
         lambda call: _horoshop_error(200, [f"function: {function} is not defined"], "UNDEFINED_FUNCTION")
     )
     return _serve(request, partner=Partner.HOROSHOP, endpoint=f"/api/{function}/", methods=("POST",), handler=handler)
+
+
+# A system subscribed to status changes ----------------------------------------------------------
+
+@csrf_exempt
+def subscriber(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    """`/subscriber/<id>/`: takes the events of status subscription <id>, verified with its current secret."""
+    secret = WebhookEndpoint.objects.filter(pk=endpoint_id).values_list("secret", flat=True).first()
+    return _serve(request, partner=Partner.SUBSCRIBER, endpoint=f"/subscriber/{endpoint_id}/", methods=("POST",),
+                  handler=lambda call: subscriber_answer(raw=call.raw, headers=call.headers, secret=secret,
+                                                         seen=sandbox_already_received))

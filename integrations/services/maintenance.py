@@ -81,15 +81,23 @@ def deliveries_alert(*, now: datetime | None = None) -> list[Problem]:
 
 
 def alert_send(problems: list[Problem]) -> None:
-    subject = f"{len(problems)} status deliveries need attention"
-    body = "\n".join(p.line() for p in problems)
+    details = [{"level": p.level, "order": p.delivery.order.shop_order_id, "channel": p.delivery.channel,
+                "delivery": p.delivery.pk, "error": p.delivery.last_error} for p in problems]
+    alert_notify(subject=f"{len(problems)} status deliveries need attention", lines=[p.line() for p in problems],
+                 details=details)
+
+
+def alert_notify(*, subject: str, lines: list[str], details: list[dict[str, Any]]) -> None:
+    """Tell operators: an ERROR log line, mail to ADMINS, and ALERT_WEBHOOK_URL (`{"text", "problems"}`).
+
+    Never raises for a channel that does not take the alert: the others have been told.
+    """
+    body = "\n".join(lines)
     logger.error("%s:\n%s", subject, body, extra={"alert": True})
     if settings.ADMINS:
         mail_admins(subject, body, fail_silently=True)
     if settings.ALERT_WEBHOOK_URL:
-        payload = {"text": f"{subject}\n{body}", "problems": [
-            {"level": p.level, "order": p.delivery.order.shop_order_id, "channel": p.delivery.channel,
-             "delivery": p.delivery.pk, "error": p.delivery.last_error} for p in problems]}
+        payload = {"text": f"{subject}\n{body}", "problems": details}
         try:
             response, exchange = http.send("POST", settings.ALERT_WEBHOOK_URL, json_body=payload,
                                            secrets=[settings.ALERT_WEBHOOK_URL.rsplit("/", 1)[-1]])

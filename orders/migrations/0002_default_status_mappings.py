@@ -1,9 +1,9 @@
 from django.db import migrations
 
+from orders.services.mappings import mappings_ensure_defaults
+
 
 def create_defaults(apps, schema_editor):
-    from orders.services.mappings import mappings_ensure_defaults
-
     mappings_ensure_defaults(model=apps.get_model("orders", "StatusMapping"))
 
 

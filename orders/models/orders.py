@@ -266,5 +266,5 @@ class StatusChange(models.Model):
         verbose_name_plural = _("status history")
 
     def __str__(self) -> str:
-        old = self.from_status.name if self.from_status_id else "—"
+        old = self.from_status.name if self.from_status is not None else "—"
         return f"{self.order}: {old} → {self.to_status.name}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypeAlias, TypedDict, cast
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -23,10 +24,30 @@ from orders.models import ChannelSwitch, Delivery, Order, StatusChange, StatusMa
 from orders.partners import CHANNEL_SEPARATOR
 from orders.services.statements import fetch, one_of, stored_time, table
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 # While another delivery of the same order and channel is in flight, wait this long and look again.
 IN_FLIGHT_WAIT_SECONDS = 5
 # A channel at its in-flight cap: look again this soon (the sweeper queues the row when it is due).
 AT_CAP_WAIT_SECONDS = 1
+
+
+class ClaimFlags(TypedDict):
+    """What stands in a delivery's way, read with it when it is claimed."""
+
+    paused: bool
+    newer_delivered: bool
+    in_flight: bool
+    older_pending: bool
+
+
+class _ReadWith(TypedDict):
+    claim_to_status_id: int  # its status change's mapping, read with the row
+
+
+# A delivery as `deliveries_claim` reads it: the row and its ClaimFlags.
+ClaimedDelivery: TypeAlias = "WithAnnotations[Delivery, ClaimFlags]"
 
 
 def lease_seconds(count: int = 1) -> float:
@@ -37,7 +58,7 @@ def lease_seconds(count: int = 1) -> float:
     return count * 2 * (settings.PARTNER_CONNECT_TIMEOUT + settings.PARTNER_READ_TIMEOUT) + 30
 
 
-def _rows(delivery_ids: list[int]) -> list[Delivery]:
+def _rows(delivery_ids: list[int]) -> list[ClaimedDelivery]:
     """The PENDING deliveries among these ids, each with its status change's mapping at hand.
 
     A partner may renew its payload from the mapping (`delivery.status_change.to_status`); it is
@@ -46,23 +67,25 @@ def _rows(delivery_ids: list[int]) -> list[Delivery]:
     of the two models cost more than the claim's every other step together.
     """
     ids, params = one_of("d.id", delivery_ids)
-    rows = sorted(Delivery.objects.raw(
+    rows = cast("list[WithAnnotations[Delivery, _ReadWith]]", sorted(Delivery.objects.raw(
         f"SELECT d.*, c.to_status_id AS claim_to_status_id FROM {table(Delivery)} d "  # noqa: S608
         f"JOIN {table(StatusChange)} c ON c.id = d.status_change_id WHERE {ids} AND d.state = %s",
         [*params, Delivery.State.PENDING],
-    ), key=lambda row: row.pk)
+    ), key=lambda row: row.pk))
+    if not rows:
+        return []
     wanted, params = one_of("id", sorted({row.claim_to_status_id for row in rows}))
     mappings = {mapping.pk: mapping for mapping in StatusMapping.objects.raw(
-        f"SELECT * FROM {table(StatusMapping)} WHERE {wanted}", params)} if rows else {}  # noqa: S608
+        f"SELECT * FROM {table(StatusMapping)} WHERE {wanted}", params)}  # noqa: S608
     for row in rows:
         change = StatusChange.from_db(connection.alias, ["id", "to_status_id"],
                                       [row.status_change_id, row.claim_to_status_id])
-        change.to_status = mappings.get(row.claim_to_status_id)
+        change.to_status = mappings[row.claim_to_status_id]
         row.status_change = change
-    return rows
+    return cast("list[ClaimedDelivery]", rows)
 
 
-def _claim_view(delivery_ids: list[int], now: datetime) -> list[Delivery]:
+def _claim_view(delivery_ids: list[int], now: datetime) -> list[ClaimedDelivery]:
     """The PENDING deliveries among these ids, each told what stands in its way (four plain queries).
 
     Sets `paused`, `newer_delivered`, `in_flight` and `older_pending` on each row from one read of
@@ -95,7 +118,7 @@ def _claim_view(delivery_ids: list[int], now: datetime) -> list[Delivery]:
     return rows
 
 
-def _set_aside(rows: list[Delivery], now: datetime) -> list[Delivery]:
+def _set_aside(rows: list[ClaimedDelivery], now: datetime) -> list[ClaimedDelivery]:
     """The rows free to send now; the others are left for later (or superseded) as each case says.
 
     Of two rows of one order and channel, only the oldest goes: rows claimed together are sent side
@@ -163,7 +186,9 @@ def _in_flight_locked(channel: str, now: datetime) -> int:
                  [channel, Delivery.State.SENDING, stored_time(now)])[0][0]
 
 
-def _within_limits(channel: str, rows: list[Delivery], now: datetime) -> tuple[list[Delivery], list[Delivery]]:
+def _within_limits(
+    channel: str, rows: list[ClaimedDelivery], now: datetime
+) -> tuple[list[ClaimedDelivery], list[ClaimedDelivery]]:
     """(the rows the channel's limits let go now, the rows over its cap); call inside the claim's transaction.
 
     The switch row is locked so claims of this channel by every worker are counted one after
@@ -216,7 +241,7 @@ def _orders_lock(delivery_ids: list[int]) -> None:
 
 def deliveries_claim(
     *, delivery_ids: Iterable[int], sends_at_once: int = 1, over_cap: list[int] | None = None
-) -> list[Delivery]:
+) -> list[ClaimedDelivery]:
     """Claim the due deliveries among these ids for this caller; the claimed rows, now SENDING.
 
     `sends_at_once`: how many of them the caller sends side by side (their lease covers the
@@ -229,11 +254,11 @@ def deliveries_claim(
     ids = sorted(set(delivery_ids))
     if not ids:
         return []
-    claimed: list[Delivery] = []
+    claimed: list[ClaimedDelivery] = []
     held: list[int] = []
     with transaction.atomic():
         _orders_lock(ids)
-        by_channel: dict[str, list[Delivery]] = defaultdict(list)
+        by_channel: dict[str, list[ClaimedDelivery]] = defaultdict(list)
         for row in _set_aside(_claim_view(ids, now), now):
             by_channel[row.channel].append(row)
         for channel, channel_rows in by_channel.items():

@@ -112,7 +112,7 @@ def sender_send(sender: DeliverySender, delivery_ids: list[int], *, task_id: str
 def _chunk_send(delivery_ids: list[int], *, task_id: str, wait_outcome: bool) -> list[Delivery]:
     if not connection.in_atomic_block:
         return sender_send(_sender(), delivery_ids, task_id=task_id, wait_outcome=wait_outcome)
-    claimed = deliveries_claim(delivery_ids=delivery_ids)
+    claimed: list[Delivery] = list(deliveries_claim(delivery_ids=delivery_ids))
     opened = attempts_open(claimed, task_id=task_id or "", now=timezone.now()) if claimed else []
     deliveries_record([_send(delivery, attempt) for delivery, attempt in zip(claimed, opened, strict=True)])
     return claimed

@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
+import enum
+from typing import Final, Literal, TypedDict
+
 from django.db import transaction
 
 from orders.models import Order
 
-UNSET = object()
+
+class _Unset(enum.Enum):
+    """The type of UNSET: a link not passed, told apart from None (which clears it)."""
+
+    UNSET = enum.auto()
 
 
-def order_links_update(*, order_id: int, choco_user_id: object = UNSET, imshop_uuid: object = UNSET) -> Order:
+UNSET: Final = _Unset.UNSET
+
+
+class OrderLinks(TypedDict, total=False):
+    """Link changes as the status API takes them; a key left out leaves its link as it is."""
+
+    choco_user_id: int | None
+    imshop_uuid: str | None
+
+
+def order_links_update(
+    *,
+    order_id: int,
+    choco_user_id: int | None | Literal[_Unset.UNSET] = UNSET,
+    imshop_uuid: str | None | Literal[_Unset.UNSET] = UNSET,
+) -> Order:
     """Set or clear an order's partner links; a link not passed is left as it is.
 
     `None` (or "") clears a link. Takes effect for the next status change.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -112,7 +113,7 @@ def _attempt_values(sent: Sent, outcome: str, now: datetime) -> list:
             _text(error_text(error))]
 
 
-def attempts_open(deliveries: list[Delivery], *, task_id: str, now: datetime) -> list[int]:
+def attempts_open(deliveries: Sequence[Delivery], *, task_id: str, now: datetime) -> list[int]:
     """Open an attempt (outcome "sending") for each claimed delivery, in one `INSERT … RETURNING`; their ids."""
     rows, params = json_rows([("delivery_id", "bigint"), ("number", "integer")],
                              [(delivery.pk, delivery.attempts) for delivery in deliveries])

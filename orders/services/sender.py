@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ALL_COMPLETED, Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
+from typing import Any
 
 from django.conf import settings
 from django.db import connections
@@ -31,9 +32,10 @@ from orders.models import Delivery
 
 # claim(ids, task_id, sends_at_once) -> ([(delivery, attempt)], ids over a channel's cap, left as they were);
 # send(delivery, attempt) -> item; record([items]); defer(ids over the cap) leaves them to the sweeper.
-Claim = Callable[[list[int], str, int], tuple[list[tuple[Delivery, object]], list[int]]]
-Send = Callable[[Delivery, object], object]
-Record = Callable[[list[object]], None]
+# (The attempt and the item are dispatch's own: an attempt id and a `Sent`.)
+Claim = Callable[[list[int], str, int], tuple[list[tuple[Delivery, Any]], list[int]]]
+Send = Callable[[Delivery, Any], Any]
+Record = Callable[[list[Any]], None]
 Defer = Callable[[list[int]], None]
 
 
@@ -131,7 +133,7 @@ class DeliverySender:
     def _lead(self, own: _Job) -> None:
         group, room = self._take(own)
         reserved = sum(len(job.ids) for job in group)
-        claimed: list[tuple[Delivery, object]] = []
+        claimed: list[tuple[Delivery, Any]] = []
         over_cap: set[int] = set()
         try:
             claimed, over = self._claim(list(dict.fromkeys(pk for job in group for pk in job.ids)), own.task_id, room)
@@ -158,7 +160,7 @@ class DeliverySender:
             for job in group:
                 job.recorded.set()
 
-    def _send_one(self, delivery: Delivery, attempt: object) -> object:
+    def _send_one(self, delivery: Delivery, attempt: Any) -> Any:
         """On a pool thread: one request, and no database connection left open behind it."""
         try:
             return self._send(delivery, attempt)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 from django.db.models import Model
@@ -21,19 +22,19 @@ def table(model: type[Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def fetch(sql: str, params: Sequence[object]) -> list[tuple]:
+def fetch(sql: str, params: Sequence[Any]) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, list(params))
         return cursor.fetchall()
 
 
-def execute(sql: str, params: Sequence[object]) -> int:
+def execute(sql: str, params: Sequence[Any]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, list(params))
         return cursor.rowcount
 
 
-def one_of(column: str, values: Sequence[object]) -> tuple[str, list]:
+def one_of(column: str, values: Sequence[Any]) -> tuple[str, list]:
     """`column` is one of `values`: one array parameter on PostgreSQL, a list of them elsewhere."""
     if connection.vendor == "postgresql":
         return f"{column} = ANY(%s)", [list(values)]
@@ -50,7 +51,7 @@ def json_time(moment: datetime) -> str:
     return moment.isoformat() if connection.vendor == "postgresql" else str(stored_time(moment))
 
 
-def json_rows(columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[object]]) -> tuple[str, list]:
+def json_rows(columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> tuple[str, list]:
     """A FROM item named `v` whose rows come in one JSON parameter; `columns` are (name, PostgreSQL type)."""
     names = [name for name, _ in columns]
     document = json.dumps([dict(zip(names, row, strict=True)) for row in rows], ensure_ascii=False)

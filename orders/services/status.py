@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 
 from orders.errors import ConflictError
@@ -16,7 +16,7 @@ from orders.selectors import (
     status_mapping_by_code,
     status_mapping_by_shop_id,
 )
-from orders.services.links import order_links_update
+from orders.services.links import OrderLinks, order_links_update
 from orders.services.outbox import deliveries_create_for_change
 
 logger = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def order_change_status(
     order_id: int,
     to_status: StatusMapping,
     source: StatusChange.Source,
-    user: AbstractBaseUser | None = None,
+    user: User | AnonymousUser | None = None,
     reason: str = "",
     skip_channels: Iterable[str] = (),
 ) -> StatusChange | None:
@@ -77,7 +77,7 @@ def order_status_set_from_api(
     status: str | None = None,
     shop_status: int | None = None,
     reason: str = "",
-    links: dict[str, object] | None = None,
+    links: OrderLinks | None = None,
 ) -> Order:
     """Apply a status API request: optional link changes, then the status change.
 

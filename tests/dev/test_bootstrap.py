@@ -13,6 +13,7 @@ from django.core.management import call_command
 
 from integrations.demo import base_url_for_bind, demo_base_url
 from integrations.management.commands import hub_bootstrap
+from integrations.webhooks.models import WebhookEndpoint
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 HUB_VARIABLES = ("SECRET_KEY", "DEBUG", "DATABASE_URL", "CELERY_BROKER_URL", "HUB_BIND", "DJANGO_SETTINGS_MODULE",
@@ -90,3 +91,19 @@ def test_manage_py_hub_demo_run_directly_says_what_is_wrong_without_a_traceback(
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert "The hub does not answer at http://127.0.0.1:9" in done.stderr
+
+
+@pytest.mark.django_db
+def test_make_run_subscribes_the_sandbox_subscriber_to_every_status(dev_env_file, settings):
+    # given
+    settings.HUB_BIND = "127.0.0.1:8141"
+    out = io.StringIO()
+    # when
+    call_command("hub_bootstrap", stdout=out)
+    call_command("hub_bootstrap", stdout=io.StringIO())
+    # then
+    endpoint = WebhookEndpoint.objects.get()
+    assert (endpoint.url, endpoint.all_statuses, endpoint.enabled) == (
+        f"http://127.0.0.1:8141/sandbox/subscriber/{endpoint.pk}/", True, True)
+    assert f"Subscriber:   {endpoint.url} gets status changes" in out.getvalue()
+    assert endpoint.secret not in out.getvalue()

@@ -6,14 +6,13 @@ Each test starts what it needs (a Celery worker, partner stand-ins on loopback) 
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from orders.models import Delivery
-from tests.worker import wait_for
+from tests.worker import WorkerProcess, wait_for
 
 # A task the broker lost is queued again by the sweeper after DELIVERY_REQUEUE_AFTER (120 s by
 # default). A worker stopped while it holds tasks loses them (they live in its memory until acked);
@@ -30,7 +29,7 @@ def delivery_states(**filters: object) -> list[tuple[str, str]]:
     return sorted(Delivery.objects.filter(**filters).values_list("channel", "state"))
 
 
-def wait_with_worker(worker: subprocess.Popen, condition: Callable[[], object], *, what: str,
+def wait_with_worker(worker: WorkerProcess, condition: Callable[[], object], *, what: str,
                      timeout: float = 60) -> object:
     """`wait_for`, and on time-out stop the worker and show what it wrote to stderr."""
     try:

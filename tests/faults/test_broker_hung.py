@@ -57,19 +57,21 @@ def hung_tcp_server(port: int = HUNG_PORT) -> Iterator[str]:
 
 
 def _drop_connection_pools() -> None:
-    app._pool = None
-    app.amqp._producer_pool = None
+    # Private attributes the stubs do not declare.
+    app._pool = None  # type: ignore[attr-defined]
+    app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 @contextmanager
 def publishing_to(url: str) -> Iterator[None]:
     _drop_connection_pools()
     broker.broker_state_reset()
-    app.conf.broker_write_url = url
+    # Item assignment is what `conf.broker_write_url = ...` does; the stub has that name read-only.
+    app.conf["broker_write_url"] = url
     try:
         yield
     finally:
-        app.conf.broker_write_url = None
+        app.conf["broker_write_url"] = None
         _drop_connection_pools()
         broker.broker_state_reset()
 

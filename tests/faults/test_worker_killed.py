@@ -41,6 +41,7 @@ def test_a_delivery_whose_worker_was_killed_mid_send_is_sent_by_another(partners
         release.wait(HANG_SECONDS)
         return Response(json.dumps(load_fixture("imshop_status_response.json")), content_type="application/json")
 
+    partners.unsubscribe()  # this is about Imshop's one delivery
     partners.server.expect_oneshot_request(IMSHOP_SYNC, method="POST").respond_with_handler(hang)
     payload = {**shop_payload, "imshop_uuid": "cfe64e76"}
     try:

@@ -12,6 +12,7 @@ Every error status an operation really answers is checked against the schema at 
 from __future__ import annotations
 
 import json
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -93,7 +94,9 @@ def _documented(method: str, path: str) -> set[int]:
 def _request(method: str, path: str, status: int):
     """Make the hub answer `status` on this operation, for real."""
     url = path.replace("{event}", "order_created").replace("{order_id}", ORDER_NUMBER)
-    token = {"HTTP_AUTHORIZATION": "Bearer test-api-token" if "orders" in path else "Bearer test-imshop-key"}
+    # The request's extra WSGI environ: the Authorization header, or nothing.
+    bearer = "Bearer test-api-token" if "orders" in path else "Bearer test-imshop-key"
+    token: dict[str, Any] = {"HTTP_AUTHORIZATION": bearer}
     if "webhooks" in path:
         url, token = f"{url}?token=test-shop-token", {}
     body, content_type = json.dumps({"id": ORDER_NUMBER, "status": "processing"}), "application/json"

@@ -68,7 +68,8 @@ def test_a_manager_sets_fail_the_next_3_choco_requests_in_the_list(admin_client)
     response = admin_client.post(reverse("admin:sandbox_sandboxswitch_changelist"), data)
     # then
     assert response.status_code == 302
-    assert dict(SandboxSwitch.objects.values_list("partner", "fail_next")) == {"choco": 3, "horoshop": 0, "imshop": 0}
+    assert dict(SandboxSwitch.objects.values_list("partner", "fail_next")) == {
+        "choco": 3, "horoshop": 0, "imshop": 0, "subscriber": 0}
 
 
 @pytest.mark.parametrize("name", ["sandboxswitch", "sandboxshoporder", "sandboxrequest"])

@@ -75,6 +75,7 @@ def test_choco_accepts_the_hub_client_in_both_formats_and_versions(sandbox, sett
     # given
     settings.CHOCO_BODY_FORMAT = body_format
     client = choco_client_from_settings(token_store=MemoryTokenStore())
+    assert client is not None
     # when
     exchange = client.send_status(choco_payload(code, version))
     # then
@@ -87,6 +88,7 @@ def test_choco_refuses_a_forged_bearer_and_the_client_recovers_with_a_fresh_toke
     store = MemoryTokenStore()
     store.put("choco", "forged-token", 10800)
     client = choco_client_from_settings(token_store=store)
+    assert client is not None
     # when
     client.send_status(choco_payload("new", 2))
     # then
@@ -112,6 +114,7 @@ def test_choco_refuses_wrong_credentials(sandbox, settings):
 def test_choco_refuses_a_title_longer_than_30_characters(sandbox):
     # given
     client = choco_client_from_settings(token_store=MemoryTokenStore())
+    assert client is not None
     payload = choco_payload("new", 2, choco_title_active_order_card="Ваш заказ уже собран и упакован")
     # when
     with pytest.raises(PartnerRejectedError) as refused:
@@ -129,7 +132,9 @@ def test_imshop_accepts_the_hub_client_with_and_without_payment(sandbox, payed, 
     mapping = make_mapping("shipping", imshop_tracking_url="https://track.example.com/{order_id}")
     payload = build_imshop_payload(order=make_order(payed=payed), mapping=mapping, payment_changed=True)
     # when
-    imshop_client_from_settings().send_status(payload)
+    client = imshop_client_from_settings()
+    assert client is not None
+    client.send_status(payload)
     # then
     assert payload["payment"] == payment
     assert payload["userId"] == "380124214214"
@@ -139,9 +144,11 @@ def test_imshop_accepts_the_hub_client_with_and_without_payment(sandbox, payed, 
 def test_imshop_refuses_a_payment_without_payment_id(sandbox):
     # given
     payload = {"id": "115", "code": "delivered", "payment": {"paid": True}}
+    client = imshop_client_from_settings()
+    assert client is not None
     # when
     with pytest.raises(PartnerRejectedError) as refused:
-        imshop_client_from_settings().send_status(payload)
+        client.send_status(payload)
     # then
     assert refused.value.message == "Imshop refused: payment[paymentId]: required (null when paid is false)"
 
@@ -153,6 +160,7 @@ def test_imshop_refuses_a_wrong_key_with_401(sandbox, settings):
     with pytest.raises(PartnerRejectedError) as refused:
         client.send_status({"id": "115", "code": "new"})
     # then
+    assert refused.value.exchange is not None
     assert refused.value.exchange.response_status == 401
     assert SandboxRequest.objects.get().headers["Authorization"] == "***"
 
@@ -160,6 +168,7 @@ def test_imshop_refuses_a_wrong_key_with_401(sandbox, settings):
 def test_horoshop_takes_the_hub_status_and_returns_it_from_orders_get(sandbox):
     # given
     client = horoshop_client_from_settings(token_store=MemoryTokenStore())
+    assert client is not None
     payload = build_status_update_payload(order=make_order(), mapping=make_mapping("cancelled"))
     # when
     client.update_orders(payload)
@@ -174,6 +183,7 @@ def test_horoshop_takes_the_hub_status_and_returns_it_from_orders_get(sandbox):
 def test_horoshop_answers_the_hub_poller_and_setup_calls(sandbox):
     # given
     client = horoshop_client_from_settings(token_store=MemoryTokenStore())
+    assert client is not None
     target = "https://hub.example.com/api/webhooks/shop/order_update/?token=t"
     # when
     empty, _ = client.orders_get(from_="2024-01-01 00:00:00", limit=100, offset=0)
@@ -191,6 +201,7 @@ def test_horoshop_refuses_an_unknown_token_and_the_client_logs_in_again(sandbox)
     store = MemoryTokenStore()
     store.put("horoshop", "9f86d081884c7d659a2feaa0c55ad015", 600)
     client = horoshop_client_from_settings(token_store=store)
+    assert client is not None
     # when
     client.update_orders({"orders": [{"order_id": 115, "status": 2}]})
     # then
@@ -204,6 +215,7 @@ def test_horoshop_refuses_an_unknown_token_and_the_client_logs_in_again(sandbox)
 def test_forced_failures_answer_503_twice_then_the_partner_accepts(sandbox):
     # given
     client = imshop_client_from_settings()
+    assert client is not None
     SandboxSwitch.objects.update_or_create(partner="imshop", defaults={"fail_next": 2, "fail_status": 503})
     payload = {"id": "115", "code": "new"}
     # when
@@ -211,6 +223,7 @@ def test_forced_failures_answer_503_twice_then_the_partner_accepts(sandbox):
     for _ in range(2):
         with pytest.raises(PartnerTransientError) as failed:
             client.send_status(payload)
+        assert failed.value.exchange is not None
         failures.append(failed.value.exchange.response_status)
     client.send_status(payload)
     # then
@@ -224,9 +237,11 @@ def test_a_slow_partner_makes_the_client_time_out(sandbox, settings):
     # given
     settings.PARTNER_READ_TIMEOUT = 0.2
     SandboxSwitch.objects.update_or_create(partner="imshop", defaults={"latency_ms": 600})
+    client = imshop_client_from_settings()
+    assert client is not None
     # when
     with pytest.raises(PartnerOverloadedError):
-        imshop_client_from_settings().send_status({"id": "115", "code": "new"})
+        client.send_status({"id": "115", "code": "new"})
     # then: the sandbox still records the request once its delay is over
     deadline = time.monotonic() + 5
     while not SandboxRequest.objects.exists() and time.monotonic() < deadline:

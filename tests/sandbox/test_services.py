@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 def test_the_data_migration_made_one_switch_per_partner():
     # then
     assert list(SandboxSwitch.objects.values_list("partner", "fail_next", "fail_status")) == [
-        ("choco", 0, 503), ("horoshop", 0, 503), ("imshop", 0, 503)]
+        ("choco", 0, 503), ("horoshop", 0, 503), ("imshop", 0, 503), ("subscriber", 0, 503)]
 
 
 def test_failure_take_counts_down_then_lets_requests_through():

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.demo import base_url_for_bind
+from integrations.webhooks.services import endpoint_sandbox_ensure
 from orders.services.channels import channel_switches_ensure
 from orders.services.mappings import mappings_ensure_defaults
 
@@ -85,6 +86,10 @@ class Command(BaseCommand):
         created = mappings_ensure_defaults()
         channel_switches_ensure()
         values = dev_env_ensure(DEV_ENV_FILE, base_url)
+        # The sandbox's subscriber hears every status change, as an ERP subscribed in the admin would
+        # (it is served by the hub itself, on loopback: only where such targets are allowed).
+        serve = settings.HUB_SANDBOX and settings.WEBHOOK_ALLOW_PRIVATE_TARGETS
+        subscriber = endpoint_sandbox_ensure(base_url=base_url) if serve else None
         # Settings were read before this file existed: prefer what is really in force.
         token = settings.SHOP_WEBHOOK_TOKEN or values["SHOP_WEBHOOK_TOKEN"]
         password = values["HUB_DEV_ADMIN_PASSWORD"]
@@ -100,5 +105,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Webhook URL:  {base_url}/api/webhooks/shop/order_created/?token={token}")
         self.stdout.write("              (same for order_update and order_paid)")
         self.stdout.write(f"API docs:     {base_url}/api/docs/   (status API token: {values['HUB_API_TOKEN']})")
+        if subscriber is not None:
+            self.stdout.write(f"Subscriber:   {subscriber.url} gets status changes, signed "
+                              f"({base_url}/admin/webhooks/webhookendpoint/{subscriber.pk}/change/)")
         self.stdout.write(f"Secrets are in {DEV_ENV_FILE}; for curl: set -a; . {DEV_ENV_FILE}; set +a")
         self.stdout.write(line)

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from integrations.models import InboundEvent
 from orders.models import Order
-from tests.conftest import load_fixture
+from tests.conftest import load_fixture, status_code
 
 pytestmark = pytest.mark.django_db
 URL = "/api/callbacks/imshop/cancel/"
@@ -30,8 +30,9 @@ def test_current_shape_cancels_and_answers_both_generations(api_client, make_ord
     assert response.json() == {**load_fixture("imshop_cancel_callback_response.json"),
                                **load_fixture("imshop_cancel_callback_response_legacy.json")}
     order = Order.objects.get(shop_order_id="12345")
-    assert order.status.code == "cancelled"
+    assert status_code(order) == "cancelled"
     change = order.status_changes.first()
+    assert change is not None
     assert (change.source, change.reason) == ("imshop", "Не дозвонились, купил в другом магазине")
 
 
@@ -42,7 +43,7 @@ def test_legacy_shape_finds_the_order_by_internal_id(api_client, make_order):
     response = post(api_client, load_fixture("imshop_cancel_callback_request_legacy.json"))
     # then
     assert response.json()["newStatus"] == "cancelled"
-    assert Order.objects.get(shop_order_id="12345").status.code == "cancelled"
+    assert status_code(Order.objects.get(shop_order_id="12345")) == "cancelled"
 
 
 def test_legacy_shape_finds_the_order_by_uuid(api_client, make_order):
@@ -52,7 +53,7 @@ def test_legacy_shape_finds_the_order_by_uuid(api_client, make_order):
     response = post(api_client, {"uuid": "f5315818-cccc-4444-aaaa-31b6aebceb54", "reason": "передумал"})
     # then
     assert response.json()["success"] is True
-    assert Order.objects.get(shop_order_id="777").status.code == "cancelled"
+    assert status_code(Order.objects.get(shop_order_id="777")) == "cancelled"
 
 
 def test_key_in_the_body_authenticates(api_client, make_order):
@@ -77,7 +78,7 @@ def test_missing_or_wrong_key_is_refused(api_client, make_order, key, body_key, 
     response = post(api_client, body, key=key)
     # then
     assert response.status_code == status
-    assert Order.objects.get(shop_order_id="12345").status.code == "new"
+    assert status_code(Order.objects.get(shop_order_id="12345")) == "new"
     assert InboundEvent.objects.get().outcome == InboundEvent.Outcome.REFUSED
 
 
@@ -99,7 +100,7 @@ def test_delivered_order_cannot_be_cancelled(api_client, make_order):
         "success": False,
         "message": "Order 12345 is already 'Доставлен' and can no longer be cancelled.",
     }
-    assert Order.objects.get(shop_order_id="12345").status.code == "delivered"
+    assert status_code(Order.objects.get(shop_order_id="12345")) == "delivered"
 
 
 def test_repeated_callback_answers_the_same_and_changes_nothing(api_client, make_order):
@@ -138,7 +139,7 @@ def test_a_status_that_is_not_a_cancellation_cancels_nothing(api_client, make_or
     assert response.json()["success"] is False
     assert "cancel" in response.json()["message"]
     order = Order.objects.get(shop_order_id="900")
-    assert (order.status.code, order.status_changes.count()) == ("new", 1)
+    assert (status_code(order), order.status_changes.count()) == ("new", 1)
 
 
 @pytest.mark.parametrize("status", ["canceled", "cancelled", " CANCELED ", ""])
@@ -149,7 +150,7 @@ def test_a_cancellation_in_any_spelling_or_with_no_status_cancels(api_client, ma
     response = post(api_client, {"id": "900", "status": status})
     # then
     assert response.json()["success"] is True
-    assert Order.objects.get(shop_order_id="900").status.code == "cancelled"
+    assert status_code(Order.objects.get(shop_order_id="900")) == "cancelled"
 
 
 def test_an_order_never_linked_to_imshop_cannot_be_cancelled_from_it(api_client, make_order):
@@ -159,7 +160,7 @@ def test_an_order_never_linked_to_imshop_cannot_be_cancelled_from_it(api_client,
     response = post(api_client, {"id": "901", "status": "canceled"})
     # then
     assert response.json() == {"success": False, "message": "Order 901 was not placed through the Imshop app."}
-    assert Order.objects.get(shop_order_id="901").status.code == "new"
+    assert status_code(Order.objects.get(shop_order_id="901")) == "new"
 
 
 def test_when_every_order_is_synced_to_imshop_any_order_can_be_cancelled_from_it(api_client, make_order, settings):

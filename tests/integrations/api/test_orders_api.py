@@ -81,6 +81,7 @@ def test_status_by_code_changes_the_order(hub_client, make_order):
     assert response.status_code == 200
     assert response.json()["status"] == "processing"
     change = Order.objects.get(shop_order_id="115").status_changes.first()
+    assert change is not None
     assert (change.source, change.reason) == ("api", "ERP picked it")
     assert InboundEvent.objects.get(source="api").outcome == InboundEvent.Outcome.ACCEPTED
 

@@ -2,7 +2,6 @@
 
 import json
 import socket
-from pathlib import Path
 
 import pytest
 
@@ -10,9 +9,9 @@ from integrations.choco.client import ChocoClient, choco_client_from_settings
 from integrations.choco.payloads import encode_form
 from integrations.tokens import MemoryTokenStore
 from orders.partner_errors import PartnerOverloadedError, PartnerRejectedError, PartnerTransientError
+from tests.conftest import FIXTURES
 from tests.partners import SlowAnswer
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 AUTH_PATH = "/auth/token"
 STATUS_PATH = "/orders/v2/preorder/external/status"
 CLIENT_SECRET = "merchant-client-secret"
@@ -169,6 +168,7 @@ def test_a_second_401_is_rejected(httpserver):
 
     # then
     assert len(httpserver.log) == 3
+    assert caught.value.exchange is not None
     assert caught.value.exchange.method == "PUT"
     assert caught.value.exchange.response_status == 401
 
@@ -183,6 +183,7 @@ def test_error_code_other_than_0_is_rejected(httpserver):
 
     # then
     assert caught.value.message == "Choco error 12: Preorder not found"
+    assert caught.value.exchange is not None
     assert caught.value.exchange.response_status == 200
 
 
@@ -229,6 +230,7 @@ def test_auth_server_error_is_transient(httpserver):
 
     # then
     assert not isinstance(caught.value, PartnerRejectedError)
+    assert caught.value.exchange is not None
     assert caught.value.exchange.url.endswith(AUTH_PATH)
 
 
@@ -255,6 +257,7 @@ def test_429_is_overloaded_with_retry_after(httpserver):
 
     # then
     assert caught.value.retry_after == 30.0
+    assert caught.value.exchange is not None
     assert caught.value.exchange.response_status == 429
 
 
@@ -273,6 +276,7 @@ def test_a_time_out_is_overloaded(httpserver, settings):
     slow.finished()
 
     # then
+    assert caught.value.exchange is not None
     assert caught.value.exchange.response_status is None
     assert caught.value.exchange.method == "PUT"
 
@@ -288,6 +292,7 @@ def test_a_refused_connection_is_transient(httpserver):
     # then
     assert not isinstance(caught.value, PartnerOverloadedError)
     assert caught.value.message.startswith("Connection failed")
+    assert caught.value.exchange is not None
     assert caught.value.exchange.url.endswith(AUTH_PATH)
 
 
@@ -312,6 +317,7 @@ def test_the_client_secret_is_masked_in_the_exchange(httpserver):
         make_client(httpserver).send_status(PAYLOAD)
 
     # then
+    assert caught.value.exchange is not None
     assert CLIENT_SECRET not in caught.value.exchange.request_body
     assert "client_id=merchant-client-id" in caught.value.exchange.request_body
 

@@ -2,12 +2,11 @@
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 from integrations.choco.payloads import build_status_payload, encode_form
 from orders.models import Order, StatusMapping
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 # 10:49:36 UTC is 16:49:36 in Almaty (UTC+6); the card is valid for one day.
 NOW = datetime(2021, 10, 19, 10, 49, 36, tzinfo=UTC)
 

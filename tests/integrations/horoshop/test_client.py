@@ -2,15 +2,14 @@
 
 import json
 import socket
-from pathlib import Path
 
 import pytest
 
 from integrations.horoshop.client import HoroshopClient, horoshop_client_from_settings
 from integrations.tokens import MemoryTokenStore
 from orders.partner_errors import PartnerOverloadedError, PartnerRejectedError, PartnerTransientError
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 AUTH = "/api/auth/"
 UPDATE = "/api/orders/update/"
 GET = "/api/orders/get/"
@@ -113,6 +112,7 @@ def test_a_log_entry_with_error_is_rejected_with_its_message(httpserver):
 
     # then
     assert caught.value.message == "Horoshop refused order 115: Status 4 is not allowed"
+    assert caught.value.exchange is not None
     assert caught.value.exchange.url.endswith(UPDATE)
 
 
@@ -189,6 +189,7 @@ def test_a_refused_login_is_rejected_with_its_message(httpserver):
 
     # then
     assert caught.value.message == "Horoshop refused the login: Wrong login or password"
+    assert caught.value.exchange is not None
     assert PASSWORD not in caught.value.exchange.request_body
 
 
@@ -226,6 +227,7 @@ def test_a_refused_connection_is_transient(httpserver):
 
     # then
     assert not isinstance(caught.value, PartnerOverloadedError)
+    assert caught.value.exchange is not None
     assert caught.value.exchange.url == f"http://127.0.0.1:{port}/api/auth/"
 
 

@@ -1,12 +1,10 @@
 """Horoshop orders/update payloads, against the partner's sample."""
 
 import json
-from pathlib import Path
 
 from integrations.horoshop.payloads import build_status_update_payload
 from orders.models import Order, StatusMapping
-
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+from tests.conftest import FIXTURES
 
 
 def test_payload_matches_the_sample_without_the_token():

@@ -2,15 +2,14 @@
 
 import json
 import socket
-from pathlib import Path
 
 import pytest
 
 from integrations.imshop.client import ImshopClient, imshop_client_from_settings
 from orders.partner_errors import PartnerOverloadedError, PartnerRejectedError, PartnerTransientError
+from tests.conftest import FIXTURES
 from tests.partners import SlowAnswer
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 URL_SECRET = "f5315818-cccc-4444-aaaa-31b6aebceb54"
 SYNC_PATH = f"/v1/clients/demo-shop/statuses/sync/{URL_SECRET}"
 API_KEY = "imshop-api-key-123"
@@ -75,6 +74,7 @@ def test_success_false_is_rejected_with_imshops_message(httpserver):
 
     # then
     assert caught.value.message == "Imshop refused: Order not found"
+    assert caught.value.exchange is not None
     assert caught.value.exchange.response_status == 200
 
 
@@ -145,6 +145,7 @@ def test_a_refused_connection_is_transient(httpserver):
 
     # then
     assert not isinstance(caught.value, PartnerOverloadedError)
+    assert caught.value.exchange is not None
     assert caught.value.exchange.response_status is None
 
 

@@ -1,12 +1,10 @@
 """Imshop status payloads, against the partner's samples."""
 
 import json
-from pathlib import Path
 
 from integrations.imshop.payloads import build_status_payload
 from orders.models import Order, StatusMapping
-
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+from tests.conftest import FIXTURES
 
 
 def fixture_json(name: str) -> dict:

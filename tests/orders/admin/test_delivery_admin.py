@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def failed_delivery(make_order, partners):
     order = make_order(order_id=115, imshop_uuid="u-1")
-    delivery = order.deliveries.get()
+    delivery = order.deliveries.get(channel="imshop")
     Delivery.objects.filter(pk=delivery.pk).update(state="failed", last_error="HTTP 500")
     return delivery
 

@@ -27,7 +27,7 @@ def test_a_paused_partner_is_shown_as_waiting(admin_client, make_order, partners
 def test_send_again_from_the_order_page(admin_client, make_order, partners):
     # given
     order = make_order(order_id=115, imshop_uuid="u-1")
-    failed = order.deliveries.get()
+    failed = order.deliveries.get(channel="imshop")
     Delivery.objects.filter(pk=failed.pk).update(state="failed", attempts=3, last_error="HTTP 500: down")
     page = _page(admin_client, order)
     # when
@@ -45,7 +45,7 @@ def test_send_again_from_the_order_page(admin_client, make_order, partners):
 def test_send_again_only_for_a_delivery_of_that_order(admin_client, make_order, partners):
     # given
     order = make_order(order_id=115, imshop_uuid="u-1")
-    other = make_order(order_id=116, imshop_uuid="u-2").deliveries.get()
+    other = make_order(order_id=116, imshop_uuid="u-2").deliveries.get(channel="imshop")
     # when
     response = admin_client.post(reverse("admin:orders_order_resend", args=[order.pk]), {"delivery": other.pk})
     # then
@@ -98,7 +98,7 @@ def test_orders_list_filters_open_failures_and_shows_partners(admin_client, make
     failing = make_order(order_id=115, imshop_uuid="u-1")
     Delivery.objects.filter(order=failing).update(state="failed")
     mended = make_order(order_id=116, imshop_uuid="u-2")
-    first = mended.deliveries.get()
+    first = mended.deliveries.get(channel="imshop")
     Delivery.objects.filter(pk=first.pk).update(state="failed")
     Delivery.objects.create(order=mended, status_change=first.status_change, channel="imshop", state="delivered",
                             resend_of=first)

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_an_attempt_is_on_record_before_the_request_leaves(make_order, partners):
     # given: Imshop looks at the hub's attempts while the hub's request is in its hands
-    delivery = make_order(imshop_uuid="u-1").deliveries.get()
+    delivery = make_order(imshop_uuid="u-1").deliveries.get(channel="imshop")
     seen: list[tuple] = []
 
     def imshop(request: Request) -> Response:
@@ -40,7 +40,7 @@ def test_an_attempt_is_on_record_before_the_request_leaves(make_order, partners)
 def test_partners_get_the_same_delivery_id_on_every_retry(make_order, partners, settings):
     # given: Imshop fails once, then accepts
     settings.DELIVERY_RETRY_SCHEDULE = [0]
-    delivery = make_order(imshop_uuid="u-1").deliveries.get()
+    delivery = make_order(imshop_uuid="u-1").deliveries.get(channel="imshop")
     partners.server.clear()
     partners.answer(IMSHOP_SYNC, "POST", status=503, body={"success": False}, once=True)
     partners.answer(IMSHOP_SYNC, "POST", body=load_fixture("imshop_status_response.json"))

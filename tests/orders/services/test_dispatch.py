@@ -1,5 +1,6 @@
 import json
 from datetime import datetime, timedelta
+from functools import partial
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
@@ -34,9 +35,10 @@ def delivery_of(order, channel: str) -> Delivery:
     return order.deliveries.filter(channel=channel).latest("id")
 
 
-def test_new_linked_order_gets_a_delivery_per_partner_but_not_back_to_the_shop(linked_order):
-    # then
-    assert sorted(linked_order.deliveries.values_list("channel", flat=True)) == ["choco", "imshop"]
+def test_new_linked_order_gets_a_delivery_per_partner_but_not_back_to_the_shop(linked_order, partners):
+    # then: the two apps and the system subscribed to every status; not the shop, which told us
+    assert sorted(linked_order.deliveries.values_list("channel", flat=True)) == [
+        "choco", "imshop", partners.subscription.channel]
 
 
 def test_a_change_made_in_the_hub_also_goes_back_to_the_shop(linked_order, mapping):
@@ -52,8 +54,8 @@ def test_unlinked_order_goes_nowhere_but_imshop_when_syncing_all(make_order, par
     settings.IMSHOP_SYNC_ALL_ORDERS = True
     # when
     order = make_order()
-    # then
-    assert list(order.deliveries.values_list("channel", flat=True)) == ["imshop"]
+    # then: not Choco (no Choco user); the subscriber takes every order's status
+    assert sorted(order.deliveries.values_list("channel", flat=True)) == ["imshop", partners.subscription.channel]
 
 
 def test_channels_without_credentials_are_off(make_order, settings):
@@ -65,8 +67,9 @@ def test_channels_without_credentials_are_off(make_order, settings):
     assert not order.deliveries.exists()
 
 
-def queued(callbacks) -> list[list[int]]:
-    return [list(cb.args[0]) for cb in callbacks if getattr(cb, "func", None).__name__ == "deliveries_enqueue"]
+def queued(callbacks: list) -> list[list[int]]:
+    return [list(cb.args[0]) for cb in callbacks
+            if isinstance(cb, partial) and cb.func.__name__ == "deliveries_enqueue"]
 
 
 def test_deliveries_are_queued_only_after_commit(make_order, partners, django_capture_on_commit_callbacks):
@@ -74,32 +77,41 @@ def test_deliveries_are_queued_only_after_commit(make_order, partners, django_ca
     with django_capture_on_commit_callbacks() as callbacks:
         order = make_order(choco_user_id=5)
     # then
-    assert queued(callbacks) == [[order.deliveries.get().pk]]
+    assert queued(callbacks) == [sorted(order.deliveries.values_list("pk", flat=True))]
 
 
 def test_a_change_for_several_partners_is_queued_as_one_task(
     linked_order, partners, mapping, django_capture_on_commit_callbacks, monkeypatch
 ):
     # given
-    published = []
-    monkeypatch.setattr("orders.services.outbox.task_publish",
-                        lambda name, argument, what: published.append((name, argument)) or True)
-    # when: a change made in the hub goes to Choco, Imshop and back to the shop
+    published: list[tuple[str, object]] = []
+
+    def publish(name: str, argument: object, what: str) -> bool:
+        published.append((name, argument))
+        return True
+
+    monkeypatch.setattr("orders.services.outbox.task_publish", publish)
+    # when: a change made in the hub goes to Choco, Imshop, back to the shop and to the subscriber
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         order_change_status(order_id=linked_order.pk, to_status=mapping("processing"), source=StatusChange.Source.API)
-    # then: one task carries all three
+    # then: one task carries them all
     new = sorted(linked_order.deliveries.filter(state="pending").values_list("pk", flat=True))
-    assert len(new) == 3
+    assert len(new) == 4
     assert queued(callbacks) == [new]
     assert published == [("integrations.deliveries_send_batch", new)]
 
 
 def test_a_single_delivery_is_queued_as_a_task_of_its_own(make_order, partners, monkeypatch,
                                                           django_capture_on_commit_callbacks):
-    # given
-    published = []
-    monkeypatch.setattr("orders.services.outbox.task_publish",
-                        lambda name, argument, what: published.append((name, argument)) or True)
+    # given: Imshop alone hears of the order
+    partners.unsubscribe()
+    published: list[tuple[str, object]] = []
+
+    def publish(name: str, argument: object, what: str) -> bool:
+        published.append((name, argument))
+        return True
+
+    monkeypatch.setattr("orders.services.outbox.task_publish", publish)
     # when
     with django_capture_on_commit_callbacks(execute=True):
         order = make_order(imshop_uuid="u-1")
@@ -182,6 +194,7 @@ def test_server_error_is_retried_on_the_schedule(linked_order, partners, setting
     # then
     delivery.refresh_from_db()
     assert (delivery.state, delivery.attempts) == ("pending", 1)
+    assert delivery.next_attempt_at is not None
     assert before + timedelta(seconds=9) < delivery.next_attempt_at < before + timedelta(seconds=12)
     assert delivery.enqueued_at is None
     assert delivery.attempt_log.get().response_status == 503
@@ -223,6 +236,7 @@ def test_429_honours_retry_after(linked_order, partners, settings):
     delivery_send(delivery_id=delivery.pk)
     # then
     delivery.refresh_from_db()
+    assert delivery.next_attempt_at is not None
     assert delivery.next_attempt_at >= before + timedelta(seconds=600)
 
 
@@ -240,6 +254,7 @@ def test_timeout_waits_at_least_the_overload_floor(linked_order, partners, setti
     # then
     delivery.refresh_from_db()
     assert delivery.state == "pending"
+    assert delivery.next_attempt_at is not None
     assert delivery.next_attempt_at >= before + timedelta(seconds=60)
     assert delivery.attempt_log.get().error_class == "PartnerOverloadedError"
 
@@ -396,7 +411,7 @@ def test_a_batch_sends_each_delivery_once(make_order, partners):
     # given
     from orders.services.dispatch import deliveries_send
 
-    ids = [make_order(imshop_uuid=f"u-{n}").deliveries.get().pk for n in range(3)]
+    ids = [make_order(imshop_uuid=f"u-{n}").deliveries.get(channel="imshop").pk for n in range(3)]
     # when
     left = deliveries_send(delivery_ids=ids + ids)  # a repeated id is harmless
     # then
@@ -410,7 +425,7 @@ def test_a_batch_past_its_budget_hands_back_the_rest(make_order, partners, setti
     from orders.services.dispatch import deliveries_send
 
     settings.DELIVERY_CLAIM_MAX = 2
-    ids = [make_order(imshop_uuid=f"u-{n}").deliveries.get().pk for n in range(5)]
+    ids = [make_order(imshop_uuid=f"u-{n}").deliveries.get(channel="imshop").pk for n in range(5)]
     # when
     left = deliveries_send(delivery_ids=ids, budget_seconds=0)
     # then: the first chunk is always sent, so a batch always makes progress
@@ -423,7 +438,7 @@ def test_a_batch_that_cannot_be_queued_is_left_for_the_sweeper(make_order, partn
     from orders import tasks
     from orders.services.outbox import deliveries_enqueue_batch
 
-    delivery = make_order(imshop_uuid="u-1").deliveries.get()
+    delivery = make_order(imshop_uuid="u-1").deliveries.get(channel="imshop")
 
     def refuse(*args, **kwargs):
         raise ConnectionRefusedError("broker down")
@@ -584,7 +599,7 @@ def test_no_payment_block_when_payment_did_not_change(linked_order, partners, ma
 
 
 def imshop_deliveries(make_order, count: int) -> list[int]:
-    return [make_order(imshop_uuid=f"u-{n}").deliveries.get().pk for n in range(count)]
+    return [make_order(imshop_uuid=f"u-{n}").deliveries.get(channel="imshop").pk for n in range(count)]
 
 
 def test_a_channel_at_its_in_flight_cap_holds_the_next_delivery(make_order, partners, settings):
@@ -600,6 +615,7 @@ def test_a_channel_at_its_in_flight_cap_holds_the_next_delivery(make_order, part
     assert sent is None
     assert partners.requests_to(IMSHOP_SYNC) == []
     assert (waiting.state, waiting.attempts, waiting.enqueued_at) == ("pending", 0, None)
+    assert waiting.next_attempt_at is not None
     assert timezone.now() < waiting.next_attempt_at < timezone.now() + timedelta(seconds=5)
     # and once one of them is done, it goes
     Delivery.objects.filter(pk=busy[0]).update(state="delivered", lease_until=None)
@@ -621,7 +637,10 @@ def test_a_per_minute_limit_spaces_requests_across_calls(make_order, partners, s
     assert (again, len(partners.requests_to(IMSHOP_SYNC))) == ([], 1)
     waiting = list(Delivery.objects.filter(pk__in=ids, state="pending").order_by("next_attempt_at"))
     assert len(waiting) == 2
-    offsets = [(d.next_attempt_at - before).total_seconds() for d in waiting]
+    offsets = []
+    for d in waiting:
+        assert d.next_attempt_at is not None
+        offsets.append((d.next_attempt_at - before).total_seconds())
     assert 9 < offsets[0] < 12
     assert 19 < offsets[1] < 22
     assert all(d.enqueued_at is None and d.attempts == 0 for d in waiting)
@@ -630,8 +649,8 @@ def test_a_per_minute_limit_spaces_requests_across_calls(make_order, partners, s
 @pytest.mark.django_db(transaction=True)
 def test_the_attempt_is_written_before_the_request_leaves(make_order, partners):
     # given: the partner looks in the hub's database when the request reaches it
-    delivery = make_order(order_id=115, imshop_uuid="cfe64e76").deliveries.get()
-    seen = []
+    delivery = make_order(order_id=115, imshop_uuid="cfe64e76").deliveries.get(channel="imshop")
+    seen: list[tuple[int, str]] = []  # (number, outcome) of the attempts the partner saw
 
     def imshop(request):
         try:
@@ -653,7 +672,7 @@ def test_a_send_cut_short_by_a_dead_worker_leaves_its_attempt_marked(make_order,
     from orders.services.claims import deliveries_claim
     from orders.services.sweeper import deliveries_sweep
 
-    delivery = make_order(imshop_uuid="u-1").deliveries.get()
+    delivery = make_order(imshop_uuid="u-1").deliveries.get(channel="imshop")
     deliveries_claim(delivery_ids=[delivery.pk])
     DeliveryAttempt.objects.create(delivery=delivery, number=1, started_at=timezone.now(), outcome="sending")
     # when: its lease runs out

@@ -68,6 +68,8 @@ def test_deliveries_recorded_together_keep_the_moment_each_was_answered(no_broke
     deliveries_send(delivery_ids=ids)
     # then
     quick, slow = (Delivery.objects.get(pk=pk).delivered_at for pk in ids)
+    assert quick is not None
+    assert slow is not None
     assert 0.3 < (slow - quick).total_seconds() < 1
 
 
@@ -212,6 +214,7 @@ def test_rows_held_over_the_cap_past_the_hold_are_left_to_the_sweeper(no_broker,
     assert sent is None
     assert 0.3 <= time.monotonic() - began < 2
     assert (row.state, row.attempts, row.enqueued_at) == ("pending", 0, None)
+    assert row.next_attempt_at is not None
     assert row.next_attempt_at < timezone.now() + timedelta(seconds=5)
     assert imshop_answering.received() == []
 
@@ -237,8 +240,10 @@ def test_two_workers_never_send_one_delivery_twice(no_broker, make_order, imshop
 
 @pytest.mark.postgres
 def test_a_sending_thread_leaves_no_database_connection_open(no_broker, make_order, partners):
-    # given: Choco deliveries (Choco's token is read from the database on the sending thread)
-    ids = [make_order(order_id=700 + n, choco_user_id=70 + n).deliveries.get().pk for n in range(4)]
+    # given: Choco's and the status subscription's deliveries (both read the database on the sending
+    # thread: Choco its token, the subscription its endpoint)
+    ids = [pk for n in range(4)
+           for pk in make_order(order_id=700 + n, choco_user_id=70 + n).deliveries.values_list("pk", flat=True)]
 
     def backends() -> int:
         with connection.cursor() as cursor:
@@ -250,4 +255,5 @@ def test_a_sending_thread_leaves_no_database_connection_open(no_broker, make_ord
     deliveries_send(delivery_ids=ids)
     # then
     assert len(partners.requests_to(CHOCO_STATUS)) == 4
+    assert len(partners.events_received()) == 4
     assert backends() == before

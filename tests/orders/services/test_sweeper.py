@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def delivery(make_order, partners):
-    return make_order(imshop_uuid="u-1").deliveries.get()
+    return make_order(imshop_uuid="u-1").deliveries.get(channel="imshop")
 
 
 def queued_ids(callbacks) -> list[int]:
@@ -106,13 +106,13 @@ def test_broker_down_at_queue_time_leaves_the_row_for_the_sweeper(delivery, monk
 
 def test_swept_rows_go_out_in_batches(make_order, partners, settings, django_capture_on_commit_callbacks):
     # given
-    settings.DELIVERY_SEND_BATCH = 2
-    ids = [make_order(imshop_uuid=f"u-{n}").deliveries.get().pk for n in range(5)]
+    settings.DELIVERY_SEND_BATCH = 4
+    ids = [pk for n in range(5) for pk in make_order(imshop_uuid=f"u-{n}").deliveries.values_list("pk", flat=True)]
     Delivery.objects.update(enqueued_at=None)
     # when
     with django_capture_on_commit_callbacks() as callbacks:
         deliveries_sweep()
     # then
     batches = [cb.args[0] for cb in callbacks if getattr(cb, "func", None)]
-    assert [len(b) for b in batches] == [2, 2, 1]
+    assert [len(b) for b in batches] == [4, 4, 2]  # Imshop and the subscriber, five orders
     assert sorted(d for b in batches for d in b) == sorted(ids)

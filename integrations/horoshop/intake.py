@@ -1,11 +1,22 @@
-"""A validated Horoshop order body as the core's `OrderReport`: the shop's field names end here."""
+"""The shop's orders coming in: a Horoshop body read into the core's `OrderReport`, and the webhook taken.
+
+The shop's field names end here. A webhook is a hint: with the shop's API configured its status
+is confirmed by reading the order back (the webhook poller shares `order_report_from_shop`).
+"""
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
-from orders.services.intake import ITEM_FIELDS, OrderReport
+from django.db import transaction
+
+from hub.publishing import task_publish
+from integrations.horoshop.partner import ShopPartner
+from orders.models import StatusChange
+from orders.services.intake import ITEM_FIELDS, IntakeResult, OrderReport, order_upsert_from_shop
 
 # Payload keys copied onto the order as they are (after validation).
 ORDER_FIELDS = (
@@ -60,3 +71,27 @@ def order_report_from_shop(*, data: dict[str, Any], raw: dict[str, Any]) -> Orde
         links={name: data[name] for name in LINK_FIELDS if data.get(name) not in (None, "")},
         raw=raw,
     )
+
+
+logger = logging.getLogger(__name__)
+
+# The task (integrations/tasks.py) that reads announced orders back, by name: it imports the poller, which imports this.
+ORDERS_CONFIRM_TASK = "integrations.horoshop_orders_confirm"
+
+
+def shop_webhook_receive(*, data: dict[str, Any], raw: dict[str, Any]) -> IntakeResult:
+    """Take a webhook's order. With the shop's API configured, a new status is not applied from the
+    webhook (they come minutes late and out of order) but confirmed by reading the order back.
+    """
+    confirm = ShopPartner().is_configured()
+    with transaction.atomic():
+        result = order_upsert_from_shop(report=order_report_from_shop(data=data, raw=raw),
+                                        source=StatusChange.Source.SHOP_WEBHOOK, confirm_status=confirm)
+        if result.needs_confirmation:
+            transaction.on_commit(partial(orders_confirm_enqueue, result.order.shop_order_id))
+    return result
+
+
+def orders_confirm_enqueue(shop_order_id: str) -> None:
+    # If the broker is down, the next poll reads the order anyway.
+    task_publish(ORDERS_CONFIRM_TASK, [shop_order_id], what=f"the confirmation of order {shop_order_id}")

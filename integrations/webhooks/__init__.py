@@ -1,0 +1,1 @@
+"""Any system can subscribe to status changes: signed outbound webhooks (Standard Webhooks), managed in the admin."""

@@ -1,0 +1,60 @@
+"""Reads of the status subscriptions. Nothing here writes."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from django.db.models import Q
+from django.utils.translation import gettext
+
+from integrations.webhooks.models import WebhookEndpoint
+from orders.models import StatusMapping
+
+# Channel labels are read for every delivery row an admin list shows: one query for all of them,
+# kept this many seconds (and forgotten at once when this process changes an endpoint).
+LABELS_TTL_SECONDS = 10.0
+_labels: dict[int, tuple[str, bool]] = {}
+_labels_read_at = 0.0
+
+
+def endpoint_ids_subscribed(*, mapping: StatusMapping) -> list[int]:
+    """The endpoints that are on and take `mapping` (every status, or this one), by id."""
+    return list(
+        WebhookEndpoint.objects.filter(enabled=True).filter(Q(all_statuses=True) | Q(statuses=mapping))
+        .order_by("pk").values_list("pk", flat=True).distinct()
+    )
+
+
+def endpoint_ids_all() -> list[int]:
+    return list(WebhookEndpoint.objects.order_by("pk").values_list("pk", flat=True))
+
+
+def endpoints_any_on() -> bool:
+    return WebhookEndpoint.objects.filter(enabled=True).exists()
+
+
+def endpoint_signing_secrets(*, endpoint: WebhookEndpoint, now: datetime) -> list[str]:
+    """The secrets a message is signed with now: the current one, and the previous one during its overlap."""
+    previous = endpoint.previous_secret and endpoint.previous_secret_until and endpoint.previous_secret_until > now
+    return [endpoint.secret, endpoint.previous_secret] if previous else [endpoint.secret]
+
+
+def endpoint_label(*, endpoint_id: int) -> str:
+    """How managers see an endpoint's channel: `Webhook · <name>`, `(off)` when switched off."""
+    global _labels, _labels_read_at
+    if endpoint_id not in _labels or time.monotonic() - _labels_read_at > LABELS_TTL_SECONDS:
+        _labels = {pk: (name, enabled) for pk, name, enabled in
+                   WebhookEndpoint.objects.values_list("pk", "name", "enabled")}
+        _labels_read_at = time.monotonic()
+    if endpoint_id not in _labels:
+        return gettext("Webhook #%(id)d (deleted)") % {"id": endpoint_id}
+    name, enabled = _labels[endpoint_id]
+    label = gettext("Webhook · %(name)s") % {"name": name}
+    return label if enabled else gettext("%(label)s (off)") % {"label": label}
+
+
+def endpoint_labels_forget() -> None:
+    """Read the labels again on next use (this process changed an endpoint)."""
+    global _labels_read_at
+    _labels_read_at = 0.0
