@@ -80,7 +80,13 @@ def test_a_request_that_hangs_does_not_hold_back_recording_the_others(
     settings.PARTNER_READ_TIMEOUT = 3
     ids = imshop_deliveries(make_order, 3)
     imshop_answering.delays["502"] = 10
-    sending = threading.Thread(target=deliveries_send, kwargs={"delivery_ids": ids})
+    def send() -> None:
+        try:
+            deliveries_send(delivery_ids=ids)
+        finally:
+            connection.close()  # this thread's own
+
+    sending = threading.Thread(target=send)
     # when
     began = time.monotonic()
     sending.start()
@@ -95,7 +101,6 @@ def test_a_request_that_hangs_does_not_hold_back_recording_the_others(
     finally:
         imshop_answering.release.set()
         sending.join(timeout=10)
-        connection.close()
     third = Delivery.objects.get(pk=ids[2])
     assert (third.state, third.attempt_log.get().outcome) == ("pending", "retry")
     assert third.last_error.startswith("Time-out")
