@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -150,6 +151,20 @@ def _fresh_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _broker_trusted() -> Iterator[None]:
+    """A test that made publishing fail leaves the process in its back-off; the next test starts without it.
+
+    Otherwise a later test on the same worker finds "the broker failed moments ago", its deliveries
+    wait for a sweeper that is not running, and it times out for a reason of its own.
+    """
+    from hub.publishing import broker_state_reset
+
+    broker_state_reset()
+    yield
+    broker_state_reset()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
