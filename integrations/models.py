@@ -8,9 +8,10 @@ from orders.models import Order
 
 
 class InboundEvent(models.Model):
-    """A request that reached the hub, kept before anything is validated.
+    """A request that reached the hub, read before anything is validated.
 
-    Written once on arrival and once more when its outcome is known; never deleted by the app
+    Written once, with its outcome, in the request's transaction (whose handler runs in a
+    savepoint, so a request refused or failing half-way is kept too); never deleted by the app
     except by the retention purge.
     """
 

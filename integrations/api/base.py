@@ -14,7 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hub.api import FailedAuthThrottle
-from integrations.services.inbound import REFUSED_BODY_BYTES, inbound_event_finish, inbound_event_record
+from integrations.models import InboundEvent
+from integrations.services.inbound import REFUSED_BODY_BYTES, inbound_event_read, inbound_event_store
 
 logger = logging.getLogger(__name__)
 
@@ -43,16 +44,16 @@ class PayloadTooLarge(exceptions.APIException):
 
 
 class InboundApiView(APIView):
-    """An APIView that stores each request as an InboundEvent before authenticating or parsing it.
+    """An APIView that keeps each request as an InboundEvent, read before authenticating or parsing it.
 
     Subclasses set `inbound_source`, and may set `self.inbound_order_id` and
-    `self.inbound_unchanged` while handling the request; the outcome is written when the
-    response is ready.
+    `self.inbound_unchanged` while handling the request; the event is written with its outcome
+    when the response is ready.
     """
 
     inbound_source = ""
-    # Set for each request by initial(): the stored event, and what the handler says it did.
-    inbound_event_id: int | None
+    # Set for each request by initial(): the event read, and what the handler says it did.
+    inbound_event: InboundEvent | None
     inbound_order_id: int | None
     inbound_unchanged: bool
 
@@ -77,7 +78,7 @@ class InboundApiView(APIView):
                 return self.response
         except DatabaseError as exc:
             logger.warning("Inbound request not stored: the database failed (%s)", exc.__class__.__name__)
-            self.inbound_event_id = None  # whatever was written went with the transaction
+            self.inbound_event = None  # whatever was written went with the transaction
             self.response = self.finalize_response(drf_request, self.handle_exception(exc), *args, **kwargs)
             return self.response
 
@@ -99,14 +100,13 @@ class InboundApiView(APIView):
         return str(kwargs.get("event", ""))
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        self.inbound_event_id = None
+        self.inbound_event = None
         self.inbound_order_id = None
         self.inbound_unchanged = False
         self._authenticate_or_refuse(request, **kwargs)
-        event, oversize = inbound_event_record(
+        self.inbound_event, oversize = inbound_event_read(
             request=request._request, source=self.inbound_source, event=self.inbound_event_name(request, **kwargs)
         )
-        self.inbound_event_id = event.pk
         if oversize:
             raise PayloadTooLarge()
         super().initial(request, *args, **kwargs)
@@ -126,27 +126,24 @@ class InboundApiView(APIView):
             if wait is not None:
                 raise exceptions.Throttled(wait) from None
             throttle.failure_record(request)
-            event, _ = inbound_event_record(
+            self.inbound_event, _ = inbound_event_read(
                 request=request._request, source=self.inbound_source,
                 event=self.inbound_event_name(request, **kwargs), body_limit=REFUSED_BODY_BYTES,
             )
-            self.inbound_event_id = event.pk
             raise
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
-        event_id: int | None = getattr(self, "inbound_event_id", None)  # unset when initial() never ran
-        if event_id is not None:
+        event: InboundEvent | None = getattr(self, "inbound_event", None)  # unset when initial() never ran
+        if event is not None:
             error = ""
             if response.status_code >= 400 and isinstance(response.data, dict):
                 error = str(response.data.get("message", ""))
-            try:
-                inbound_event_finish(
-                    event_id=event_id, status_code=response.status_code, error=error,
-                    order_id=self.inbound_order_id, unchanged=self.inbound_unchanged,
-                )
-            except DatabaseError:
-                logger.exception("Could not write the outcome of inbound event %s", event_id)
-                if transaction.get_connection().in_atomic_block:
-                    transaction.set_rollback(True)  # the request's transaction cannot be committed
+            # A failure here propagates: dispatch rolls the request back and answers 503, so the
+            # sender retries (a 200 for a request the database did not keep would lose it).
+            self.inbound_event = None
+            inbound_event_store(
+                event=event, status_code=response.status_code, error=error,
+                order_id=self.inbound_order_id, unchanged=self.inbound_unchanged,
+            )
         return response

@@ -1,4 +1,4 @@
-"""Keeping every inbound request, before anything about it is validated."""
+"""Keeping every inbound request: read before anything about it is validated, written with its outcome."""
 
 from __future__ import annotations
 
@@ -44,10 +44,10 @@ def _body_head(request: HttpRequest, limit: int) -> bytes:
     return request.read(limit)
 
 
-def inbound_event_record(
+def inbound_event_read(
     *, request: HttpRequest, source: str, event: str = "", body_limit: int | None = None
 ) -> tuple[InboundEvent, bool]:
-    """Store the request as it arrived (secrets masked) in its own transaction.
+    """The request as it arrived (secrets masked), as an event not yet written: `inbound_event_store` writes it.
 
     Returns the event and whether the body is over INBOUND_MAX_BODY_BYTES (then only its head is
     read and kept, and the caller answers 413). With `body_limit`, at most that much of the body is
@@ -60,7 +60,7 @@ def inbound_event_record(
     else:
         raw = request.read(OVERSIZE_HEAD_BYTES) if oversize else request.body
     secrets = _inbound_secrets()
-    event_row = InboundEvent.objects.create(
+    event_row = InboundEvent(
         source=source,
         event=_decode(event.encode("utf-8", errors="replace"))[:64],
         method=request.method or "",
@@ -73,19 +73,19 @@ def inbound_event_record(
     return event_row, oversize
 
 
-def inbound_event_finish(
-    *, event_id: int, status_code: int, error: str = "", order_id: int | None = None, unchanged: bool = False
+def inbound_event_store(
+    *, event: InboundEvent, status_code: int, error: str = "", order_id: int | None = None, unchanged: bool = False
 ) -> None:
-    """Write the outcome of a request onto its event."""
+    """Write the request with its outcome: one INSERT, in the request's transaction."""
     if status_code >= 500:
-        outcome = InboundEvent.Outcome.FAILED
+        event.outcome = InboundEvent.Outcome.FAILED
     elif status_code >= 400:
-        outcome = InboundEvent.Outcome.REFUSED
+        event.outcome = InboundEvent.Outcome.REFUSED
     elif unchanged:
-        outcome = InboundEvent.Outcome.UNCHANGED
+        event.outcome = InboundEvent.Outcome.UNCHANGED
     else:
-        outcome = InboundEvent.Outcome.ACCEPTED
-    fields = {"outcome": outcome, "response_status": status_code, "error": error[:2000]}
+        event.outcome = InboundEvent.Outcome.ACCEPTED
+    event.response_status, event.error = status_code, error[:2000]
     if order_id is not None:
-        fields["order_id"] = order_id
-    InboundEvent.objects.filter(pk=event_id).update(**fields)
+        event.order_id = order_id
+    event.save(force_insert=True)

@@ -40,26 +40,44 @@ def order_change_status(
     """
     with transaction.atomic():
         order = Order.objects.select_for_update(of=("self",)).select_related("status").get(pk=order_id)
-        if order.status_id == to_status.id:
-            return None
-        current = order.status
-        if current is not None and current.is_final and source not in StatusChange.SHOP_SOURCES:
-            raise ConflictError(
-                f"Order {order.shop_order_id} is {current.name!r}, a final status: it cannot be moved to "
-                f"{to_status.name!r}.",
-                field="status",
-            )
-        change = StatusChange.objects.create(
-            order=order,
-            from_status=current,
-            to_status=to_status,
-            source=source,
-            user=user if user is not None and user.is_authenticated else None,
-            reason=reason,
+        return order_status_move(order=order, to_status=to_status, source=source, user=user, reason=reason,
+                                 skip_channels=skip_channels)
+
+
+def order_status_move(
+    *,
+    order: Order,
+    to_status: StatusMapping,
+    source: StatusChange.Source,
+    user: User | AnonymousUser | None = None,
+    reason: str = "",
+    skip_channels: Iterable[str] = (),
+) -> StatusChange | None:
+    """`order_change_status` for a caller that already holds `order`'s row lock in its transaction.
+
+    The intake locks (or creates) the order before it knows whether the status changed; reading
+    it again here would cost a round trip on every webhook.
+    """
+    if order.status_id == to_status.id:
+        return None
+    current = order.status
+    if current is not None and current.is_final and source not in StatusChange.SHOP_SOURCES:
+        raise ConflictError(
+            f"Order {order.shop_order_id} is {current.name!r}, a final status: it cannot be moved to "
+            f"{to_status.name!r}.",
+            field="status",
         )
-        order.status = to_status
-        order.save(update_fields=["status", "updated_at"])
-        deliveries_create_for_change(change=change, order=order, mapping=to_status, skip_channels=skip_channels)
+    change = StatusChange.objects.create(
+        order=order,
+        from_status=current,
+        to_status=to_status,
+        source=source,
+        user=user if user is not None and user.is_authenticated else None,
+        reason=reason,
+    )
+    order.status = to_status
+    order.save(update_fields=["status", "updated_at"])
+    deliveries_create_for_change(change=change, order=order, mapping=to_status, skip_channels=skip_channels)
     logger.info(
         "Order %s moved %s -> %s by %s",
         order.shop_order_id,

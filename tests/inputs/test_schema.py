@@ -117,7 +117,7 @@ def _request(method: str, path: str, status: int):
 def _answer(method: str, path: str, status: int):
     if status == 503:
         target = "integrations.api.orders.order_detail_get" if method == "get" else \
-            "integrations.api.base.inbound_event_record"
+            "integrations.api.base.inbound_event_store"
         with mock.patch(target, side_effect=OperationalError("the database is gone")):
             return _request(method, path, status)
     if status == 429:

@@ -289,13 +289,24 @@ def test_delete_from_horoshop_is_answered_and_recorded(api_client):
 
 
 def test_database_down_is_503_not_500(send_webhook, shop_payload):
-    # given: the first write of the request fails as it does when PostgreSQL is gone
-    with mock.patch("integrations.api.base.inbound_event_record", side_effect=OperationalError("gone")):
+    # given: the request's first write fails as it does when PostgreSQL is gone
+    with mock.patch("orders.services.intake._lock_or_create", side_effect=OperationalError("gone")):
         # when
         response = send_webhook(shop_payload)
     # then
     assert response.status_code == 503
     assert response.json()["message"] == "The database is unavailable; try again later."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_the_database_could_not_keep_is_not_answered_200(api_client, shop_payload, default_mappings):
+    # given: the order is taken, then writing the request with its outcome fails
+    with mock.patch("integrations.api.base.inbound_event_store", side_effect=OperationalError("gone")):
+        # when
+        response = api_client.put(webhook_url(), data=json.dumps(shop_payload), content_type="application/json")
+    # then: the shop is told to come back (it retries), and nothing half-kept stays behind
+    assert response.status_code == 503
+    assert (Order.objects.count(), InboundEvent.objects.count()) == (0, 0)
 
 
 @pytest.mark.postgres
