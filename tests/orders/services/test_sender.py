@@ -106,17 +106,23 @@ def test_a_request_that_hangs_does_not_hold_back_recording_the_others(
     assert third.last_error.startswith("Time-out")
 
 
-def test_newest_wins_when_both_statuses_of_an_order_are_sent_together(no_broker, make_order, imshop_answering,
-                                                                       mapping):
-    # given: the order's first status failed once while it was in flight, and a newer status came meanwhile
-    imshop_answering.delay = 0.3
-    order = make_order(order_id=900, imshop_uuid="u-900")
+def two_statuses_due(make_order, mapping, *, order_id: int) -> tuple[Delivery, Delivery]:
+    """An order whose first status failed once while in flight and a newer status came meanwhile: both due."""
+    order = make_order(order_id=order_id, imshop_uuid=f"u-{order_id}")
     older = order.deliveries.get()
     Delivery.objects.filter(pk=older.pk).update(state="sending", lease_until=timezone.now() + timedelta(minutes=1))
     order_change_status(order_id=order.pk, to_status=mapping("processing"), source=StatusChange.Source.API)
     newer = order.deliveries.filter(channel="imshop").latest("id")
     Delivery.objects.filter(pk=older.pk).update(state="pending", attempts=1, lease_until=None,
                                                 next_attempt_at=timezone.now())
+    return older, newer
+
+
+def test_newest_wins_when_both_statuses_of_an_order_are_sent_together(no_broker, make_order, imshop_answering,
+                                                                       mapping):
+    # given: the order's first status failed once while it was in flight, and a newer status came meanwhile
+    imshop_answering.delay = 0.3
+    older, newer = two_statuses_due(make_order, mapping, order_id=900)
     # when: two tasks send them at the same moment (claimed together, or one after the other)
     run_together(lambda: delivery_send(delivery_id=older.pk), lambda: delivery_send(delivery_id=newer.pk))
     Delivery.objects.filter(pk__in=[older.pk, newer.pk], state="pending").update(next_attempt_at=timezone.now())
@@ -134,13 +140,7 @@ def test_newest_wins_when_two_workers_claim_both_statuses_at_once(no_broker, mak
     # given: both statuses of an order are due, and two worker processes each read one of them at
     # the same moment (each waits a little for the other after reading, as a busy machine might)
     imshop_answering.delay = 0.3
-    order = make_order(order_id=901, imshop_uuid="u-901")
-    older = order.deliveries.get()
-    Delivery.objects.filter(pk=older.pk).update(state="sending", lease_until=timezone.now() + timedelta(minutes=1))
-    order_change_status(order_id=order.pk, to_status=mapping("processing"), source=StatusChange.Source.API)
-    newer = order.deliveries.filter(channel="imshop").latest("id")
-    Delivery.objects.filter(pk=older.pk).update(state="pending", attempts=1, lease_until=None,
-                                                next_attempt_at=timezone.now())
+    older, newer = two_statuses_due(make_order, mapping, order_id=901)
     both_read = threading.Barrier(2)
     claim_view = claims._claim_view
 
