@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models.constants import OnConflict
 
 from orders.models import Order, OrderItem, StatusChange, StatusMapping
@@ -83,15 +83,22 @@ def _insert_unless_exists(order: Order) -> bool:
     `Model.save()` inserts (fields' `pre_save`, so `auto_now_add` is filled); it is asked here for
     the conflict clause and the new id, which `save()` cannot ask for together.
     """
+    using = router.db_for_write(Order)
+    if not connections[using].features.can_return_columns_from_insert:  # SQLite before 3.35
+        try:
+            with transaction.atomic(using=using):
+                order.save(force_insert=True, using=using)
+        except IntegrityError:
+            return False
+        return True
     fields = [field for field in Order._meta.local_concrete_fields if field is not Order._meta.auto_field]
     rows = Order._base_manager._insert(  # type: ignore[attr-defined]
-        [order], fields=fields, returning_fields=[Order._meta.pk], on_conflict=OnConflict.IGNORE,
-        using=router.db_for_write(Order),
+        [order], fields=fields, returning_fields=[Order._meta.pk], on_conflict=OnConflict.IGNORE, using=using,
     )
     if not rows or rows[0] is None:
         return False
     order.pk = rows[0][0]
-    order._state.adding, order._state.db = False, router.db_for_write(Order)
+    order._state.adding, order._state.db = False, using
     return True
 
 
