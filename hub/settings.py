@@ -1,25 +1,20 @@
 """Settings for the order status hub, read only from the environment (and an optional `.env`).
 
 Every value is typed and has a default or means "feature off". The README lists them all.
+
+This is the entry point (DJANGO_SETTINGS_MODULE=hub.settings). It holds Django's own settings and
+imports, by name, the settings kept in modules of their own:
+- hub/settings_env.py: the paths, the `env` reader (with `.env` loaded) and DEBUG;
+- hub/settings_partners.py: order links, partners, the sandbox, delivery, outbound webhooks;
+- hub/settings_celery.py: Celery, the broker's bounds and beat's schedule.
+Each is imported where its section stands, so the settings are read (and refused) in this order.
+A setting added to one of them is added to its import here too (tests/test_settings.py checks).
 """
 
-from pathlib import Path
-
-import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
-
-env = environ.Env()
-# The real environment wins over .env: read_env only fills names that are not set yet.
-env.read_env(BASE_DIR / ".env")
-
-DEBUG = env.bool("DEBUG", default=False)
-if DEBUG:
-    # `make run` writes generated dev tokens and the sandbox partner addresses here.
-    env.read_env(VAR_DIR / "dev.env")
+from hub.settings_env import BASE_DIR, DEBUG, VAR_DIR, env
 
 DEV_SECRET_KEY = "dev-only-secret-key-never-use-in-production"
 SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
@@ -189,102 +184,62 @@ SHOP_WEBHOOK_TOKEN = env.str("SHOP_WEBHOOK_TOKEN", default="")
 IMSHOP_CALLBACK_TOKEN = env.str("IMSHOP_CALLBACK_TOKEN", default="")
 HUB_API_TOKEN = env.str("HUB_API_TOKEN", default="")
 
-# ORDER LINKS ----------------------------------------------------------------------------------
-SHOP_CHOCO_USER_ID_FIELD = env.str("SHOP_CHOCO_USER_ID_FIELD", default="choco_user_id")
-SHOP_IMSHOP_UUID_FIELD = env.str("SHOP_IMSHOP_UUID_FIELD", default="imshop_uuid")
-# Horoshop writes `stat_created` in the shop's local time, without a zone.
-SHOP_TIMEZONE = env.str("SHOP_TIMEZONE", default="Europe/Kyiv")
+# ORDER LINKS, PARTNERS, DELIVERY, OUTBOUND WEBHOOKS: hub/settings_partners.py -----------------
+from hub.settings_partners import (  # noqa: E402, F401
+    ATTEMPT_BODY_LIMIT,
+    CHANNEL_LIMITS,
+    CHOCO_API_URL,
+    CHOCO_BODY_FORMAT,
+    CHOCO_CLIENT_ID,
+    CHOCO_CLIENT_SECRET,
+    CHOCO_PAYLOAD_VERSION,
+    CHOCO_TIMEZONE,
+    DELIVERY_BATCH_BUDGET,
+    DELIVERY_CAP_HOLD,
+    DELIVERY_CLAIM_MAX,
+    DELIVERY_OVERLOAD_FLOOR,
+    DELIVERY_RECORD_WAVE,
+    DELIVERY_REQUEUE_AFTER,
+    DELIVERY_RETRY_AFTER_CAP,
+    DELIVERY_RETRY_JITTER,
+    DELIVERY_RETRY_SCHEDULE,
+    DELIVERY_SEND_BATCH,
+    DELIVERY_SEND_THREADS,
+    DELIVERY_SWEEP_BATCH,
+    DELIVERY_SWEEP_INTERVAL,
+    HOROSHOP_API_URL,
+    HOROSHOP_LOGIN,
+    HOROSHOP_PASSWORD,
+    HOROSHOP_POLL_FIRST_WINDOW,
+    HOROSHOP_POLL_INTERVAL,
+    HOROSHOP_POLL_MAX_PAGES,
+    HOROSHOP_POLL_OVERLAP,
+    HOROSHOP_POLL_PAGE_PAUSE,
+    HOROSHOP_POLL_PAGE_SIZE,
+    HUB_BIND,
+    HUB_DEV_URL,
+    HUB_PUBLIC_URL,
+    HUB_SANDBOX,
+    IMSHOP_API_KEY,
+    IMSHOP_CANCEL_STATUSES,
+    IMSHOP_STATUS_URL,
+    IMSHOP_SYNC_ALL_ORDERS,
+    PARTNER_ALLOW_HTTP,
+    PARTNER_CONNECT_TIMEOUT,
+    PARTNER_MAX_IN_FLIGHT,
+    PARTNER_READ_TIMEOUT,
+    PARTNER_RESPONSE_MAX_BYTES,
+    SHOP_CHOCO_USER_ID_FIELD,
+    SHOP_IMSHOP_UUID_FIELD,
+    SHOP_TIMEZONE,
+    WEBHOOK_ALLOW_PRIVATE_TARGETS,
+    WEBHOOK_DISABLE_AFTER,
+    WEBHOOK_SECRET_OVERLAP,
+)
 
-# PARTNERS -------------------------------------------------------------------------------------
-CHOCO_API_URL = env.str("CHOCO_API_URL", default="https://gateway.choco.kz")
-CHOCO_CLIENT_ID = env.str("CHOCO_CLIENT_ID", default="")
-CHOCO_CLIENT_SECRET = env.str("CHOCO_CLIENT_SECRET", default="")
-CHOCO_PAYLOAD_VERSION = env.int("CHOCO_PAYLOAD_VERSION", default=2)
-CHOCO_BODY_FORMAT = env.str("CHOCO_BODY_FORMAT", default="form")
-CHOCO_TIMEZONE = env.str("CHOCO_TIMEZONE", default="Asia/Almaty")
-if CHOCO_PAYLOAD_VERSION not in (1, 2):
-    raise ImproperlyConfigured("CHOCO_PAYLOAD_VERSION must be 1 or 2.")
-if CHOCO_BODY_FORMAT not in ("form", "json"):
-    raise ImproperlyConfigured("CHOCO_BODY_FORMAT must be 'form' or 'json'.")
-
-IMSHOP_STATUS_URL = env.str("IMSHOP_STATUS_URL", default="")
-IMSHOP_API_KEY = env.str("IMSHOP_API_KEY", default="")
-IMSHOP_SYNC_ALL_ORDERS = env.bool("IMSHOP_SYNC_ALL_ORDERS", default=False)
-# The Imshop statuses its cancellation callback may carry (compared without case); any other cancels nothing.
-IMSHOP_CANCEL_STATUSES = env.list("IMSHOP_CANCEL_STATUSES", default=["canceled", "cancelled"])
-
-HOROSHOP_API_URL = env.str("HOROSHOP_API_URL", default="")
-HOROSHOP_LOGIN = env.str("HOROSHOP_LOGIN", default="")
-HOROSHOP_PASSWORD = env.str("HOROSHOP_PASSWORD", default="")
-HOROSHOP_POLL_INTERVAL = env.int("HOROSHOP_POLL_INTERVAL", default=300)
-HOROSHOP_POLL_PAGE_SIZE = env.int("HOROSHOP_POLL_PAGE_SIZE", default=100)
-HOROSHOP_POLL_PAGE_PAUSE = env.float("HOROSHOP_POLL_PAGE_PAUSE", default=0.5)
-# Each poll re-reads orders placed since the last good poll began, minus this overlap.
-HOROSHOP_POLL_OVERLAP = env.int("HOROSHOP_POLL_OVERLAP", default=600)
-HOROSHOP_POLL_FIRST_WINDOW = env.int("HOROSHOP_POLL_FIRST_WINDOW", default=86400)
-HOROSHOP_POLL_MAX_PAGES = env.int("HOROSHOP_POLL_MAX_PAGES", default=100)
-HUB_PUBLIC_URL = env.str("HUB_PUBLIC_URL", default="")
-
-HUB_SANDBOX = env.bool("HUB_SANDBOX", default=DEBUG)
 if HUB_SANDBOX:
     # Installed only when served: without it its tables, admin and routes do not exist at all.
     INSTALLED_APPS.insert(INSTALLED_APPS.index("integrations") + 1, "integrations.sandbox")
-# Where `make run` serves (gunicorn --bind HOST:PORT): the URLs it prints and its sandbox partners follow.
-HUB_BIND = env.str("HUB_BIND", default="127.0.0.1:8000")
-# The address of the last `make run`, which it writes to var/dev.env: where `make demo` goes.
-HUB_DEV_URL = env.str("HUB_DEV_URL", default="")
-
-# DELIVERY -------------------------------------------------------------------------------------
-DELIVERY_RETRY_SCHEDULE = env.list(
-    "DELIVERY_RETRY_SCHEDULE", cast=float, default=[10, 60, 300, 1800, 7200, 21600, 43200, 86400]
-)
-DELIVERY_RETRY_JITTER = env.float("DELIVERY_RETRY_JITTER", default=0.2)
-# After a 429 or a time-out the partner is overloaded: never come back sooner than this.
-DELIVERY_OVERLOAD_FLOOR = env.float("DELIVERY_OVERLOAD_FLOOR", default=60)
-DELIVERY_RETRY_AFTER_CAP = env.float("DELIVERY_RETRY_AFTER_CAP", default=3600)
-# A queued delivery whose task has not run after this long is queued again (lost task).
-DELIVERY_REQUEUE_AFTER = env.float("DELIVERY_REQUEUE_AFTER", default=120)
-DELIVERY_SWEEP_INTERVAL = env.float("DELIVERY_SWEEP_INTERVAL", default=5)
-DELIVERY_SWEEP_BATCH = env.int("DELIVERY_SWEEP_BATCH", default=500)
-# Rows the sweeper queues go out this many to a task; a task stops taking new ones after the budget.
-DELIVERY_SEND_BATCH = env.int("DELIVERY_SEND_BATCH", default=32)
-DELIVERY_BATCH_BUDGET = env.float("DELIVERY_BATCH_BUDGET", default=45)
-# The most deliveries one claim statement takes.
-DELIVERY_CLAIM_MAX = env.int("DELIVERY_CLAIM_MAX", default=100)
-# Each worker process sends the requests of what it claimed side by side on this many threads.
-DELIVERY_SEND_THREADS = env.int("DELIVERY_SEND_THREADS", default=64)
-# Answers of requests sent together are recorded together once all are in, or every this many
-# seconds for those that are (a request that hangs holds back only itself).
-DELIVERY_RECORD_WAVE = env.float("DELIVERY_RECORD_WAVE", default=0.5)
-# A delivery over its channel's cap waits in the worker this long for a place before it is left to the sweeper.
-DELIVERY_CAP_HOLD = env.float("DELIVERY_CAP_HOLD", default=2)
-# Each partner's limits, honoured across every worker: requests in flight at once, and requests
-# started per minute (0: no limit). PARTNER_MAX_IN_FLIGHT is the default cap of every channel.
-# WEBHOOK_* are the limits of each status subscription on its own.
-PARTNER_MAX_IN_FLIGHT = env.int("PARTNER_MAX_IN_FLIGHT", default=64)
-CHANNEL_LIMITS = {
-    channel: {
-        "max_in_flight": env.int(f"{prefix}_MAX_IN_FLIGHT", default=PARTNER_MAX_IN_FLIGHT),
-        "per_minute": env.int(f"{prefix}_MAX_PER_MINUTE", default=0),
-    }
-    for channel, prefix in (("choco", "CHOCO"), ("imshop", "IMSHOP"), ("shop", "HOROSHOP"), ("webhook", "WEBHOOK"))
-}
-PARTNER_CONNECT_TIMEOUT = env.float("PARTNER_CONNECT_TIMEOUT", default=3)
-PARTNER_READ_TIMEOUT = env.float("PARTNER_READ_TIMEOUT", default=15)
-ATTEMPT_BODY_LIMIT = env.int("ATTEMPT_BODY_LIMIT", default=8192)
-# The most of a partner's answer the hub reads (a shop's orders/get page included); the rest is left unread.
-PARTNER_RESPONSE_MAX_BYTES = env.int("PARTNER_RESPONSE_MAX_BYTES", default=8 * 1024 * 1024)
-# Partners are reached over HTTPS only, unless DEBUG (the sandbox) or this says otherwise.
-PARTNER_ALLOW_HTTP = env.bool("PARTNER_ALLOW_HTTP", default=DEBUG)
-
-# OUTBOUND WEBHOOKS (status subscriptions managed in the admin) ------------------------------
-# Endpoints on loopback, private, link-local or other internal addresses, and plain http://, are
-# refused unless this is on (the sandbox subscriber lives on the hub itself).
-WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=HUB_SANDBOX)
-# An endpoint whose every attempt has failed for this long is switched off, and operators are told.
-WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=3 * 86400)
-# After a secret is rotated, deliveries are signed with the old one too for this long.
-WEBHOOK_SECRET_OVERLAP = env.int("WEBHOOK_SECRET_OVERLAP", default=86400)
 
 # RETENTION AND ALERTS -------------------------------------------------------------------------
 RETENTION_DAYS = env.int("RETENTION_DAYS", default=90)
@@ -298,66 +253,36 @@ vars().update(EMAIL_CONFIG)
 # METRICS: /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; without a token, refused (loopback only under DEBUG).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
-# CELERY ---------------------------------------------------------------------------------------
-# https://docs.celeryq.dev/en/stable/userguide/configuration.html
-# Embedded default: a queue in a SQLite file (hub/broker.py), safe for the web, the worker and beat
-# at once. kombu's filesystem transport is not: a reader can open a message file before its writer
-# has filled it, and the worker dies on the half-written JSON.
-BROKER_SQLITE_PATH = VAR_DIR / "broker.sqlite3"
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"sqlite:///{BROKER_SQLITE_PATH}")
-# A broker that accepts connections and never answers must not hold a webhook: every connect and
-# read on Redis is bounded (publish retries once), and a process that failed to publish leaves new
-# work to the sweeper for BROKER_BACKOFF_SECONDS instead of waiting again.
-BROKER_SOCKET_TIMEOUT = env.float("BROKER_SOCKET_TIMEOUT", default=0.4)
-BROKER_BACKOFF_SECONDS = env.float("BROKER_BACKOFF_SECONDS", default=5)
-# The Redis bounds are set whatever the broker: a publish may go to another URL (broker_write_url).
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "socket_timeout": BROKER_SOCKET_TIMEOUT,
-    "socket_connect_timeout": BROKER_SOCKET_TIMEOUT,
-    "retry_on_timeout": False,
-}
-if CELERY_BROKER_URL.startswith("sqlite://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS["busy_timeout"] = env.float("SQLITE_BUSY_TIMEOUT", default=30)
-    # Remote control needs fanout, which a queue in a table does not offer: no pidbox queue to poll.
-    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
-CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=3)
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A webhook must not hang on a dead broker: publish gives up fast and the sweeper sends later.
-CELERY_TASK_PUBLISH_RETRY = True
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
-CELERY_TASK_SERIALIZER = "json"
-CELERY_RESULT_SERIALIZER = "json"
-CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_WORKER_PREFETCH_MULTIPLIER", default=4)
-CELERY_TASK_TIME_LIMIT = 120
-CELERY_TASK_SOFT_TIME_LIMIT = 90
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# Celery's Django fixup closes the database connection around every task unless told to reuse it.
-CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
-CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE = {
-    "deliveries-sweep": {
-        "task": "integrations.deliveries_sweep",
-        "schedule": DELIVERY_SWEEP_INTERVAL,
-        "options": {"expires": DELIVERY_SWEEP_INTERVAL * 2},
-    },
-    "deliveries-alert": {"task": "integrations.deliveries_alert", "schedule": 60, "options": {"expires": 60}},
-    "retention-purge": {"task": "integrations.retention_purge", "schedule": 3600, "options": {"expires": 3600}},
-}
-if HUB_SANDBOX:
-    CELERY_BEAT_SCHEDULE["sandbox-purge"] = {
-        "task": "sandbox.requests_purge", "schedule": 3600, "options": {"expires": 3600},
-    }
-if HOROSHOP_POLL_INTERVAL > 0:
-    CELERY_BEAT_SCHEDULE["horoshop-poll"] = {
-        "task": "integrations.horoshop_poll",
-        "schedule": HOROSHOP_POLL_INTERVAL,
-        "options": {"expires": HOROSHOP_POLL_INTERVAL},
-    }
+# CELERY: hub/settings_celery.py ---------------------------------------------------------------
+from hub.settings_celery import (  # noqa: E402, F401
+    BROKER_BACKOFF_SECONDS,
+    BROKER_SOCKET_TIMEOUT,
+    BROKER_SQLITE_PATH,
+    CELERY_ACCEPT_CONTENT,
+    CELERY_BEAT_SCHEDULE,
+    CELERY_BEAT_SCHEDULE_FILENAME,
+    CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP,
+    CELERY_BROKER_CONNECTION_TIMEOUT,
+    CELERY_BROKER_TRANSPORT_OPTIONS,
+    CELERY_BROKER_URL,
+    CELERY_DB_REUSE_MAX,
+    CELERY_RESULT_SERIALIZER,
+    CELERY_TASK_ACKS_LATE,
+    CELERY_TASK_IGNORE_RESULT,
+    CELERY_TASK_PUBLISH_RETRY,
+    CELERY_TASK_PUBLISH_RETRY_POLICY,
+    CELERY_TASK_REJECT_ON_WORKER_LOST,
+    CELERY_TASK_SERIALIZER,
+    CELERY_TASK_SOFT_TIME_LIMIT,
+    CELERY_TASK_TIME_LIMIT,
+    CELERY_TIMEZONE,
+    CELERY_WORKER_HIJACK_ROOT_LOGGER,
+    CELERY_WORKER_PREFETCH_MULTIPLIER,
+    embedded_broker,
+)
+
+if embedded_broker:  # the one setting set only sometimes: otherwise Celery's default (on) holds
+    from hub.settings_celery import CELERY_WORKER_ENABLE_REMOTE_CONTROL  # noqa: F401
 
 # LOGGING --------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
