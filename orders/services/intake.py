@@ -104,7 +104,9 @@ def _insert_unless_exists(order: Order) -> bool:
 
 def _lock_or_create(*, shop_order_id: str, values: dict[str, Any]) -> tuple[Order, bool]:
     """The order row, locked, creating it if new. Concurrent first copies make one row."""
-    locked = Order.objects.select_for_update(of=("self",)).select_related("status")
+    # No select_related("status"): compiling the join costs every webhook more than reading the
+    # status on the few that change it.
+    locked = Order.objects.select_for_update()
     order = locked.filter(shop_order_id=shop_order_id).first()
     if order is not None:
         return order, False
