@@ -63,7 +63,7 @@ class ShopWebhookApi(InboundApiView):
             raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = shop_webhook_receive(data=serializer.validated_data, raw=request.data)
+        result = shop_webhook_receive(data=serializer.validated_data, raw=request.data, event=event)
         self.inbound_order_id, self.inbound_unchanged = result.order.pk, result.unchanged
         assert result.order.status is not None, "intake gives every order its first status"
         return Response({

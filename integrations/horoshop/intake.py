@@ -31,6 +31,7 @@ NUMBER_FIELDS = frozenset({"total_default", "total_sum", "total_quantity", "disc
                            "coupon_percent", "coupon_discount_value", "coupon_type"})
 ITEM_TEXT_FIELDS = frozenset({"title", "article", "discount_marker", "url", "photo_url"})
 LINK_FIELDS = ("choco_user_id", "imshop_uuid")
+ORDER_CREATED = "order_created"
 
 
 def _order_values(data: dict[str, Any]) -> dict[str, Any]:
@@ -57,11 +58,11 @@ def _item_values(product: dict[str, Any]) -> dict[str, Any]:
             for name, value in values.items()}
 
 
-def order_report_from_shop(*, data: dict[str, Any], raw: dict[str, Any]) -> OrderReport:
+def order_report_from_shop(*, data: dict[str, Any], raw: dict[str, Any], event: str = "") -> OrderReport:
     """The core's view of a shop order: `data` validated by ShopOrderSerializer, `raw` as it arrived.
 
     Links (`choco_user_id`, `imshop_uuid`) are reported only when the body carries them, so a body
-    without them never clears them.
+    without them never clears them. `event` is the webhook's (`order_created` announces a new order).
     """
     return OrderReport(
         shop_order_id=str(data["order_id"]),
@@ -70,6 +71,7 @@ def order_report_from_shop(*, data: dict[str, Any], raw: dict[str, Any]) -> Orde
         items=[_item_values(product) for product in data.get("products") or []],
         links={name: data[name] for name in LINK_FIELDS if data.get(name) not in (None, "")},
         raw=raw,
+        announced_new=event == ORDER_CREATED,
     )
 
 
@@ -79,14 +81,14 @@ logger = logging.getLogger(__name__)
 ORDERS_CONFIRM_TASK = "integrations.horoshop_orders_confirm"
 
 
-def shop_webhook_receive(*, data: dict[str, Any], raw: dict[str, Any]) -> IntakeResult:
+def shop_webhook_receive(*, data: dict[str, Any], raw: dict[str, Any], event: str) -> IntakeResult:
     """Take a webhook's order. With the shop's API configured, a new status is not applied from the
     webhook (they come minutes late and out of order) but confirmed by reading the order back.
     """
     confirm = ShopPartner().is_configured()
     # Inside the request's transaction no savepoint is needed: an error rolls back to the view's.
     with transaction.atomic(savepoint=False):
-        result = order_upsert_from_shop(report=order_report_from_shop(data=data, raw=raw),
+        result = order_upsert_from_shop(report=order_report_from_shop(data=data, raw=raw, event=event),
                                         source=StatusChange.Source.SHOP_WEBHOOK, confirm_status=confirm)
         if result.needs_confirmation:
             transaction.on_commit(partial(orders_confirm_enqueue, result.order.shop_order_id))

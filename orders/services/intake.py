@@ -36,6 +36,8 @@ class OrderReport:
     items: list[dict[str, Any]]
     links: dict[str, Any]
     raw: dict[str, Any]
+    # The shop announced the order as new (Horoshop's `order_created`): insert first, read only if it exists.
+    announced_new: bool = False
 
 
 @dataclass
@@ -102,18 +104,23 @@ def _insert_unless_exists(order: Order) -> bool:
     return True
 
 
-def _lock_or_create(*, shop_order_id: str, values: dict[str, Any]) -> tuple[Order, bool]:
-    """The order row, locked, creating it if new. Concurrent first copies make one row."""
+def _lock_or_create(*, shop_order_id: str, values: dict[str, Any], announced_new: bool) -> tuple[Order, bool]:
+    """The order row, locked, creating it if new. Concurrent first copies make one row.
+
+    An order the shop announced as new is inserted without a read first (one statement where
+    a read and an insert cost two); any other is read first, as it most likely exists.
+    """
     # No select_related("status"): compiling the join costs every webhook more than reading the
     # status on the few that change it.
     locked = Order.objects.select_for_update()
-    order = locked.filter(shop_order_id=shop_order_id).first()
-    if order is not None:
-        return order, False
+    if not announced_new:
+        order = locked.filter(shop_order_id=shop_order_id).first()
+        if order is not None:
+            return order, False
     order = Order(shop_order_id=shop_order_id, **values)
     if _insert_unless_exists(order):
         return order, True
-    # Another request created it between our read and insert (its insert waited for ours): use theirs.
+    # It exists (a repeated announcement, or another request inserted it first; ours waited for theirs).
     return locked.get(shop_order_id=shop_order_id), False
 
 
@@ -139,7 +146,7 @@ def order_upsert_from_shop(
     # No savepoint of its own: any error here ends the caller's transaction too.
     with transaction.atomic(savepoint=False):
         order, created = _lock_or_create(
-            shop_order_id=shop_order_id,
+            shop_order_id=shop_order_id, announced_new=report.announced_new,
             values={**values, **links, "raw_payload": raw, "payload_hash": fingerprint,
                     "shop_status_id": status_id},
         )

@@ -82,6 +82,18 @@ def test_same_payload_twice_changes_nothing(send_webhook, shop_payload):
     assert latest.outcome == InboundEvent.Outcome.UNCHANGED
 
 
+def test_an_order_announced_as_new_again_is_updated_not_created_twice(send_webhook, shop_payload):
+    # given: the hub has the order (the announcement is inserted first, without a read)
+    send_webhook(shop_payload)
+    # when: the shop announces it as new once more, with a new status and comment
+    response = send_webhook({**shop_payload, "stat_status": 6, "comment": "again"}, event="order_created")
+    # then: the one order is updated, and its status moves once
+    assert (response.status_code, response.json()["created"], response.json()["status"]) == (200, False, "shipping")
+    order = Order.objects.get()
+    assert (order.comment, status_code(order)) == ("again", "shipping")
+    assert order.status_changes.count() == 2
+
+
 def test_order_update_with_new_status_is_a_status_change(send_webhook, shop_payload):
     # given
     send_webhook(shop_payload)
