@@ -60,20 +60,23 @@ class InboundApiView(APIView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Response:
         """The whole request in one commit: the raw request, what it changed and its outcome.
 
-        DRF's dispatch, with the handler in a savepoint: a request refused or failing half-way
-        is still kept, with its outcome. A database that cannot begin or commit answers 503.
+        DRF's dispatch in two steps. First, with no transaction open, the request is authenticated
+        and its body read: a client sending slowly holds only its own thread, never a database lock
+        (on SQLite a transaction is the one write lock) or a connection idle in a transaction. Then
+        one transaction, with the handler in a savepoint: a request refused or failing half-way is
+        still kept, with its outcome. A database that cannot begin or commit answers 503.
         """
         self.args, self.kwargs = args, kwargs
         drf_request = self.initialize_request(request, *args, **kwargs)
         self.request, self.headers = drf_request, self.default_response_headers
+        refused: Response | None = None
+        try:
+            self.initial(drf_request, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - answered in the one error shape, and kept
+            refused = self.handle_exception(exc)
         try:
             with transaction.atomic():
-                try:
-                    self.initial(drf_request, *args, **kwargs)
-                    with transaction.atomic():
-                        response = self._handler(drf_request)(drf_request, *args, **kwargs)
-                except Exception as exc:  # noqa: BLE001 - answered in the one error shape, and kept
-                    response = self.handle_exception(exc)
+                response = refused if refused is not None else self._handle(drf_request, *args, **kwargs)
                 self.response = self.finalize_response(drf_request, response, *args, **kwargs)
                 return self.response
         except DatabaseError as exc:
@@ -81,6 +84,14 @@ class InboundApiView(APIView):
             self.inbound_event = None  # whatever was written went with the transaction
             self.response = self.finalize_response(drf_request, self.handle_exception(exc), *args, **kwargs)
             return self.response
+
+    def _handle(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The handler in a savepoint: what it wrote is undone when it fails, the request is kept."""
+        try:
+            with transaction.atomic():
+                return self._handler(request)(request, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - answered in the one error shape, and kept
+            return self.handle_exception(exc)
 
     def _handler(self, request: Request) -> Any:
         method = (request.method or "").lower()

@@ -1,0 +1,58 @@
+"""What every inbound endpoint shares: how a request is read, kept and answered."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection
+from django.test import RequestFactory
+
+from integrations.api.imshop import ImshopCancelApi
+from integrations.api.orders import OrderStatusUpdateApi
+from integrations.api.webhooks import ShopWebhookApi
+from integrations.models import InboundEvent
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class BodyReadWatcher:
+    """The request's body stream, noting whether a database transaction was open while it was read.
+
+    A client that sends its body slowly holds the reader for as long as it likes; on SQLite an open
+    (IMMEDIATE) transaction is the database's one write lock, on PostgreSQL a connection idle in one.
+    """
+
+    def __init__(self, stream) -> None:
+        self.stream, self.read_in_transaction = stream, []
+
+    def read(self, *args):
+        self.read_in_transaction.append(connection.in_atomic_block)
+        return self.stream.read(*args)
+
+    def readline(self, *args):
+        self.read_in_transaction.append(connection.in_atomic_block)
+        return self.stream.readline(*args)
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+@pytest.mark.parametrize(("view", "path", "kwargs", "headers"), [
+    (ShopWebhookApi, "/api/webhooks/shop/order_created/?token=test-shop-token", {"event": "order_created"}, {}),
+    (ImshopCancelApi, "/api/callbacks/imshop/cancel/", {}, {"HTTP_AUTHORIZATION": "Bearer test-imshop-key"}),
+    (OrderStatusUpdateApi, "/api/orders/115/status/", {"order_id": "115"}, {"HTTP_AUTHORIZATION": "Bearer x"}),
+    (ShopWebhookApi, "/api/webhooks/shop/order_created/?token=wrong", {"event": "order_created"}, {}),
+], ids=["shop webhook", "imshop callback", "status api", "refused token"])
+def test_the_body_is_read_before_any_transaction_opens(view, path, kwargs, headers, shop_payload, settings):
+    # given: a request whose body is watched as it is read
+    settings.HUB_API_TOKEN = "x"
+    request = RequestFactory().put(path, data=json.dumps(shop_payload), content_type="application/json", **headers)
+    watcher = BodyReadWatcher(request._stream)
+    request._stream = watcher
+    # when
+    response = view.as_view()(request, **kwargs)
+    # then: every read happened outside a transaction, and the request was kept
+    assert watcher.read_in_transaction and not any(watcher.read_in_transaction)
+    assert response.status_code < 500
+    assert InboundEvent.objects.count() == 1
