@@ -24,7 +24,8 @@ class BodyReadWatcher:
     """
 
     def __init__(self, stream) -> None:
-        self.stream, self.read_in_transaction = stream, []
+        self.stream = stream
+        self.read_in_transaction: list[bool] = []
 
     def read(self, *args):
         self.read_in_transaction.append(connection.in_atomic_block)
@@ -49,7 +50,7 @@ def test_the_body_is_read_before_any_transaction_opens(view, path, kwargs, heade
     settings.HUB_API_TOKEN = "x"
     request = RequestFactory().put(path, data=json.dumps(shop_payload), content_type="application/json", **headers)
     watcher = BodyReadWatcher(request._stream)
-    request._stream = watcher
+    request._stream = watcher  # type: ignore[assignment]
     # when
     response = view.as_view()(request, **kwargs)
     # then: every read happened outside a transaction, and the request was kept
