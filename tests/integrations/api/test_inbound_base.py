@@ -58,3 +58,27 @@ def test_the_body_is_read_before_any_transaction_opens(view, path, kwargs, heade
     assert not any(watcher.read_in_transaction)
     assert response.status_code < 500
     assert InboundEvent.objects.count() == 1
+
+
+@pytest.mark.parametrize("path", [
+    "/api/webhooks/shop/order_created?token=test-shop-token",
+    "/api/callbacks/imshop/cancel",
+    "/api/orders/115/status",
+], ids=["shop webhook", "imshop callback", "status api"])
+def test_an_endpoint_without_its_trailing_slash_is_the_endpoint(path, shop_payload, api_client):
+    # given: an integrator who typed the URL without its last slash (Django would redirect, or fail on a PUT)
+    # when
+    response = api_client.put(path, data=json.dumps(shop_payload), content_type="application/json")
+    # then: the endpoint answers (here, whatever it makes of this body) and keeps the request
+    assert response.status_code not in (301, 308, 404, 500)
+    assert response["Content-Type"] == "application/json"
+    assert InboundEvent.objects.count() == 1
+
+
+def test_an_unknown_api_path_is_answered_in_json(api_client):
+    # when
+    response = api_client.put("/api/webhooks/nope/", data="{}", content_type="application/json")
+    # then
+    assert response.status_code == 404
+    assert response.json()["message"]
+    assert "fields" in response.json()
