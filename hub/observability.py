@@ -10,8 +10,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import Promise as StrPromise
+from django.utils.log import AdminEmailHandler
 
 from hub.redaction import configured_secrets, mask_text
 
@@ -90,6 +93,21 @@ class PlainFormatter(logging.Formatter):
         if not hasattr(record, "request_id"):
             record.request_id = request_id_get()
         return mask_text(super().format(record), configured_secrets())
+
+
+class MaskingAdminEmailHandler(AdminEmailHandler):
+    """Django's error mail to ADMINS, with every configured secret masked.
+
+    The mail carries the request as Django reports it: its URL (Horoshop's `?token=`), headers and
+    settings. Every part is masked before it is sent.
+    """
+
+    def send_mail(self, subject: str | StrPromise, message: str | StrPromise, *args: Any, **kwargs: Any) -> None:
+        secrets = configured_secrets()
+        html = kwargs.get("html_message")
+        if html is not None:
+            kwargs["html_message"] = mask_text(str(html), secrets)
+        super().send_mail(mask_text(str(subject), secrets), mask_text(str(message), secrets), *args, **kwargs)
 
 
 class JsonFormatter(logging.Formatter):

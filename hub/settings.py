@@ -292,7 +292,8 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "hub.observability.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "hub.observability.RequestIdFilter"},
+                "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
     "formatters": {
         "plain": {"()": "hub.observability.PlainFormatter",
                   "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -300,7 +301,12 @@ LOGGING = {
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+        # Django's error mail (a 500's request, settings) to ADMINS when DEBUG is off, masked.
+        "mail_admins": {"level": "ERROR", "class": "hub.observability.MaskingAdminEmailHandler",
+                        "filters": ["require_debug_false"]},
     },
+    # Django's own handlers (an unmasked console under DEBUG, an unmasked mail without) are replaced.
+    "loggers": {"django": {"handlers": ["console", "mail_admins"], "level": LOG_LEVEL, "propagate": False}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 

@@ -229,3 +229,27 @@ def test_unauthenticated_callers_are_throttled_per_address(api_client, settings,
     assert other.status_code == 403  # another address has its own count
     assert good.status_code == 200  # the right token is never held back by others' failures
     assert InboundEvent.objects.filter(response_status=403).count() == 6  # throttled ones are not stored
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "make run"])
+def test_an_unexpected_error_on_the_webhook_mails_and_logs_no_token(debug, settings, shop_payload, capfd):
+    # given: operators who asked for error mails, and a webhook whose handling fails unexpectedly
+    from unittest import mock
+
+    from django.core import mail
+
+    settings.DEBUG, settings.ADMINS = debug, [("Ops", "ops@example.com")]
+    token = settings.SHOP_WEBHOOK_TOKEN
+    with mock.patch("integrations.api.webhooks.shop_webhook_receive", side_effect=RuntimeError("boom")):
+        # when
+        response = APIClient(raise_request_exception=False).put(
+            webhook_url(), data=json.dumps(shop_payload), content_type="application/json")
+    # then: answered in JSON, and the token is in no mail and no line written
+    written = capfd.readouterr()
+    assert response.status_code == 500
+    assert mail.outbox or debug  # production mails the error (what is checked is that it is masked)
+    for message in mail.outbox:
+        assert token not in f"{message.subject} {message.body}"
+        assert all(token not in str(content) for content, _ in getattr(message, "alternatives", []))
+    assert token not in written.out + written.err
