@@ -1,6 +1,7 @@
 """Request parsers. Kept apart from hub.api: DRF imports parsers while hub.api imports DRF."""
 
 import re
+import sys
 from typing import Any
 
 from rest_framework import exceptions, parsers
@@ -47,11 +48,28 @@ def json_sanitize(value: Any, *, limit: int = MAX_JSON_DEPTH) -> Any:
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser that refuses absurd nesting and makes strings storable."""
+    """DRF's JSON parser that reads UTF-8 only, refuses absurd nesting and makes strings storable.
+
+    JSON exchanged between systems is UTF-8 (RFC 8259, which defines no charset parameter): a
+    `charset=windows-1251` in the header would otherwise re-read UTF-8 bytes as Cyrillic mojibake
+    and store it. A byte order mark is ignored, as the RFC allows. Errors are said in words.
+    """
 
     def parse(self, stream, media_type=None, parser_context=None):  # noqa: ANN001, ANN201
+        context = {**(parser_context or {}), "encoding": "utf-8-sig"}
         try:
-            data = super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, context)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+        except exceptions.ParseError as exc:
+            raise exceptions.ParseError(_parse_error_words(exc)) from None
         return json_sanitize(data)
+
+
+def _parse_error_words(exc: exceptions.ParseError) -> str:
+    cause = exc.__context__
+    if isinstance(cause, UnicodeDecodeError):
+        return "JSON parse error - the body is not UTF-8 text (compressed, or in another encoding?); send UTF-8 JSON."
+    if isinstance(cause, ValueError) and "digits" in str(cause):
+        return f"JSON parse error - a number is longer than {sys.get_int_max_str_digits()} digits."
+    return str(exc.detail)

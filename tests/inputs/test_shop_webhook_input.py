@@ -215,3 +215,37 @@ def test_a_lone_surrogate_is_kept_as_a_replacement_character_never_a_500(default
     assert (event.outcome, event.response_status) == ("accepted", 200)
     raw = Order.objects.get().raw_payload
     assert {key: raw[key] for key in kept} == kept
+
+
+@pytest.mark.parametrize("charset", ["windows-1251", "latin-1", "bogus-xx"])
+def test_json_is_read_as_utf_8_whatever_charset_the_header_names(shop_payload, default_mappings, charset):
+    # given: UTF-8 JSON (all JSON between systems is: RFC 8259) labelled with another charset
+    body = json.dumps({**shop_payload, "delivery_city": "Киев"}, ensure_ascii=False).encode()
+    # when
+    response = _client().put(webhook_url(), data=body, content_type=f"application/json; charset={charset}")
+    # then: the city is stored as sent, not re-read in the named charset
+    assert response.status_code == 200
+    assert Order.objects.get().delivery_city == "Киев"
+
+
+def test_a_byte_order_mark_before_the_json_is_ignored(shop_payload, default_mappings):
+    # when
+    response = _client().put(webhook_url(), data=b"\xef\xbb\xbf" + json.dumps(shop_payload).encode(),
+                             content_type="application/json")
+    # then
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("body", "says"), [
+    (b"\x1f\x8b\x08\x00 compressed", "not UTF-8"),
+    (json.dumps({"order_id": 1, "stat_status": 1}).replace("1}", "1" * 5000 + "}").encode(), "4300 digits"),
+], ids=["gzip", "5000-digit number"])
+def test_a_body_that_is_not_json_text_says_why_in_words(default_mappings, body, says):
+    # when
+    response = _client().put(webhook_url(), data=body, content_type="application/json")
+    # then: a 400 in plain words, not Python's
+    assert response.status_code == 400
+    assert says in response.json()["message"]
+    assert "codec" not in response.json()["message"]
+    assert "sys.set_int_max_str_digits" not in response.json()["message"]
+    assert InboundEvent.objects.count() == 1
