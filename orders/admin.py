@@ -161,7 +161,7 @@ class OrderAdmin(ExportMixin, admin.ModelAdmin):
 
     @admin.display(description=_("partners"))
     def partners_glance(self, obj: Order) -> str:
-        return partner_states_html(order_partner_states(order_id=obj.pk),
+        return partner_states_html(order_partner_states(order_id=obj.pk), status=obj.status,
                                    resend_url=reverse("admin:orders_order_resend", args=[obj.pk]))
 
     @admin.display(description=_("total"), ordering="total_sum")

@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
-from orders.models import Delivery
+from orders.models import Delivery, StatusMapping
 from orders.selectors import PartnerState
 from orders.templatetags.hub_admin import badge
 
@@ -50,8 +50,17 @@ def delivery_words(delivery: Delivery, *, paused_since: datetime | None = None) 
     return _("queued, being sent")
 
 
-def partner_states_html(states: list[PartnerState], *, resend_url: str) -> str:
-    """Each partner's state in words, with a Send again button where sending again makes sense."""
+def partner_states_html(states: list[PartnerState], *, resend_url: str, status: StatusMapping | None = None) -> str:
+    """Each partner's state in words, with a Send again button where sending again makes sense.
+
+    With nothing sent because the order's status is not set up, says so and links to its mapping.
+    """
+    if not states and status is not None and status.needs_setup:
+        return format_html(
+            '{} <a href="{}">{}</a>',
+            _("Nothing is sent to partners for this order: its shop status %(id)s has no mapping yet. "
+              "Set it up, and the order's next status change is sent.") % {"id": status.shop_status_id},
+            reverse("admin:orders_statusmapping_change", args=[status.pk]), _("Set up the mapping"))
     if not states:
         return _("Nothing sent to partners yet.")
     rows = []

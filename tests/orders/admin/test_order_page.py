@@ -24,6 +24,17 @@ def test_a_paused_partner_is_shown_as_waiting(admin_client, make_order, partners
     assert "waiting: Choco paused since" in page
 
 
+def test_an_order_in_a_status_not_set_up_says_why_nothing_was_sent(admin_client, make_order, partners):
+    # given: the shop used a status nobody mapped (a placeholder that sends nothing)
+    order = make_order(order_id=117, stat_status=999, choco_user_id=5)
+    # when
+    page = _page(admin_client, order)
+    # then: the manager reads why, and where to fix it
+    assert "its shop status 999 has no mapping yet" in page
+    assert reverse("admin:orders_statusmapping_change", args=[order.status.pk]) in page
+    assert not order.deliveries.exists()
+
+
 def test_send_again_from_the_order_page(admin_client, make_order, partners):
     # given
     order = make_order(order_id=115, imshop_uuid="u-1")
