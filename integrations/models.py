@@ -116,8 +116,8 @@ class WebhookSubscription(models.Model):
 
     class Meta:
         ordering = ["event", "-created_at"]
-        verbose_name = _("webhook subscription")
-        verbose_name_plural = _("webhook subscriptions")
+        verbose_name = _("Horoshop webhook registration")
+        verbose_name_plural = _("Horoshop webhook registrations")
         constraints = [models.UniqueConstraint(fields=["event", "target_url"], name="one_subscription_per_event_url")]
 
     def __str__(self) -> str:

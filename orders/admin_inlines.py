@@ -17,12 +17,18 @@ from orders.templatetags.hub_admin import badge
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """An audit table: managers read it, nobody adds or edits a row."""
+    """An audit table: managers read it, nobody (a superuser neither) adds, edits or deletes a row.
+
+    Old rows go by the retention purge (RETENTION_DAYS), never by hand.
+    """
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
