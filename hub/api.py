@@ -94,6 +94,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None:
         return None
     fields = _flatten(exc.detail) if isinstance(exc, exceptions.ValidationError) else {}
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        given = context["request"].content_type if context.get("request") is not None else ""
+        fields = {"Content-Type": [f"Send application/json (this request sent {given or 'none'})."]}
     message = _message(fields) if fields else str(getattr(exc, "detail", exc))
     response.data = {"message": message, "fields": fields}
     if isinstance(exc, exceptions.Throttled):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
@@ -40,7 +41,10 @@ def error_responses(**described: str) -> dict[int, OpenApiResponse]:
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The body is larger than the hub accepts."
+
+    def __init__(self) -> None:
+        limit = settings.INBOUND_MAX_BODY_BYTES
+        super().__init__(f"The body is larger than the hub accepts ({limit:,} bytes at most).")
 
 
 class InboundApiView(APIView):

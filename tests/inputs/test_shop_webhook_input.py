@@ -66,7 +66,7 @@ def test_one_byte_over_a_mebibyte_is_413(default_mappings):
     response = send(_client(), "PUT", URL, body, "application/json")
     # then
     assert response.status_code == 413
-    assert response.json()["message"] == "The body is larger than the hub accepts."
+    assert response.json()["message"] == "The body is larger than the hub accepts (1,048,576 bytes at most)."
     assert not Order.objects.exists()
 
 

@@ -82,3 +82,15 @@ def test_an_unknown_api_path_is_answered_in_json(api_client):
     assert response.status_code == 404
     assert response.json()["message"]
     assert "fields" in response.json()
+
+
+@pytest.mark.parametrize(("content_type", "named"), [("text/plain", "text/plain"), ("", "none")])
+def test_a_body_that_is_not_declared_json_is_a_415_naming_the_header(api_client, shop_payload, content_type, named):
+    # when
+    response = api_client.generic("PUT", "/api/webhooks/shop/order_created/?token=test-shop-token",
+                                  data=json.dumps(shop_payload), content_type=content_type)
+    # then
+    assert response.status_code == 415
+    assert response.json()["fields"] == {
+        "Content-Type": [f"Send application/json (this request sent {named})."]}
+    assert InboundEvent.objects.get().outcome == InboundEvent.Outcome.REFUSED

@@ -274,7 +274,7 @@ def test_a_body_over_one_mebibyte_is_413_and_its_head_kept(api_client, shop_payl
     response = api_client.put(webhook_url(), data=json.dumps(shop_payload), content_type="application/json")
     # then
     assert response.status_code == 413
-    assert response.json()["message"] == "The body is larger than the hub accepts."
+    assert response.json()["message"] == "The body is larger than the hub accepts (1,048,576 bytes at most)."
     event = InboundEvent.objects.get()
     assert event.body_size > 1024 * 1024
     assert event.body.startswith('{"order_id": 115')
