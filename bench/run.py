@@ -115,7 +115,7 @@ def _meta(args: argparse.Namespace, env: BenchEnvironment, started: float) -> di
                   f"2 for the scale-out burst), prefetch multiplier {settings.CELERY_WORKER_PREFETCH_MULTIPLIER}, "
                   f"{settings.DELIVERY_SEND_THREADS} sending threads",
         "partner_max_in_flight": settings.CHANNEL_LIMITS.get("imshop", {}).get("max_in_flight", 0),
-        "load": "Python http.client threads, keep-alive", "settings": env.settings_module,
+        "load": "Python http.client threads, keep-alive renewed every 20 requests", "settings": env.settings_module,
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
     }
 
