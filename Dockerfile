@@ -14,4 +14,7 @@ RUN SECRET_KEY=build-only-not-a-secret python manage.py collectstatic --noinput 
 USER hub
 
 EXPOSE 8000
-CMD ["gunicorn", "hub.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-", "--no-control-socket"]
+# As the Procfile: threaded workers (WEB_CONCURRENCY processes, 2 by default, 4 threads each), so a
+# slow client holds one thread rather than a whole process. Put a buffering proxy in front (README).
+ENV WEB_CONCURRENCY=2
+CMD ["gunicorn", "hub.wsgi", "--bind", "0.0.0.0:8000", "--threads", "4", "--access-logfile", "-", "--no-control-socket"]
