@@ -167,6 +167,21 @@ def _broker_trusted() -> Iterator[None]:
     broker_state_reset()
 
 
+@pytest.fixture(autouse=True)
+def _live_server_sockets_closed(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test that talked to the live server, the hub's kept-alive sockets to it are closed.
+
+    The live server serves each connection on a thread of its own, which keeps its database
+    connection until the socket closes: left open, they kept the test database from being dropped
+    at the end of the run ("being accessed by other users").
+    """
+    yield
+    if "live_server" in request.fixturenames:
+        from integrations.http import session_get
+
+        session_get().close()
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Remove this run's SQLite broker file (it holds nothing a later run needs)."""
     from django.conf import settings
