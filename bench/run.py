@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.environment import VAR, BenchEnvironment
+from bench.load import RECONNECT_EVERY
 from bench.processes import ProcessFailedError, ProcessGroup, install_sigterm_handler
 from bench.report import RESULTS_DIR, goals_evaluate, markdown, results_write
 
@@ -115,7 +116,8 @@ def _meta(args: argparse.Namespace, env: BenchEnvironment, started: float) -> di
                   f"2 for the scale-out burst), prefetch multiplier {settings.CELERY_WORKER_PREFETCH_MULTIPLIER}, "
                   f"{settings.DELIVERY_SEND_THREADS} sending threads",
         "partner_max_in_flight": settings.CHANNEL_LIMITS.get("imshop", {}).get("max_in_flight", 0),
-        "load": "Python http.client threads, keep-alive renewed every 20 requests", "settings": env.settings_module,
+        "load": f"Python http.client threads, keep-alive renewed every {RECONNECT_EVERY} requests",
+        "settings": env.settings_module,
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.views import defaults
 
 API_PREFIX = "/api/"
@@ -25,7 +25,8 @@ class ApiTrailingSlashMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         path = request.path_info
-        if path.startswith(API_PREFIX) and not path.endswith("/") and _resolves(path + "/"):
+        if path.startswith(API_PREFIX) and not path.endswith("/") and not _resolves(path) \
+                and _resolves(path + "/"):
             request.path_info += "/"
             request.path += "/"
         return self.get_response(request)
@@ -41,7 +42,7 @@ def _resolves(path: str) -> bool:
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Under /api/, a 404 in the API's one error shape; elsewhere Django's page."""
-    if request.path.startswith(API_PREFIX):
-        return JsonResponse({"message": f"No endpoint at {request.path}; the API is described at /api/docs/.",
-                             "fields": {}}, status=404)
+    if request.path_info.startswith(API_PREFIX):
+        message = f"No endpoint at {request.path}; the API is described at {reverse('api-docs')}."
+        return JsonResponse({"message": message, "fields": {}}, status=404)
     return defaults.page_not_found(request, exception)

@@ -306,7 +306,9 @@ LOGGING = {
                         "filters": ["require_debug_false"]},
     },
     # Django's own handlers (an unmasked console under DEBUG, an unmasked mail without) are replaced.
-    "loggers": {"django": {"handlers": ["console", "mail_admins"], "level": LOG_LEVEL, "propagate": False}},
+    "loggers": {"django": {"handlers": ["console", "mail_admins"], "level": LOG_LEVEL, "propagate": False},
+                # Not every statement with its values, even at LOG_LEVEL=DEBUG: stored secrets would be in them.
+                "django.db.backends": {"level": "INFO"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 

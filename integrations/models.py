@@ -1,6 +1,7 @@
 """What arrives (inbound events), the partners' tokens, the shop polls and webhook subscriptions."""
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -40,7 +41,8 @@ class InboundEvent(models.Model):
     error = models.TextField(_("error"), blank=True)
     order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_events",
                               verbose_name=_("order"))
-    created_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+    # When the request arrived (set as it is read; the row is written when its answer is ready).
+    created_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hub.api import FailedAuthThrottle
+from hub.api import FailedAuthThrottle, ServiceUnavailableError
 from integrations.models import InboundEvent
 from integrations.services.inbound import REFUSED_BODY_BYTES, inbound_event_read, inbound_event_store
 
@@ -78,15 +78,21 @@ class InboundApiView(APIView):
             self.initial(drf_request, *args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - answered in the one error shape, and kept
             refused = self.handle_exception(exc)
+        if refused is not None and getattr(self, "inbound_event", None) is None:
+            # Refused with nothing to keep (an address over its failed-token budget): no transaction.
+            self.response = self.finalize_response(drf_request, refused, *args, **kwargs)
+            return self.response
         try:
             with transaction.atomic():
                 response = refused if refused is not None else self._handle(drf_request, *args, **kwargs)
                 self.response = self.finalize_response(drf_request, response, *args, **kwargs)
                 return self.response
         except DatabaseError as exc:
+            # Whatever the error, nothing of the request was kept: the sender must come back.
             logger.warning("Inbound request not stored: the database failed (%s)", exc.__class__.__name__)
-            self.inbound_event = None  # whatever was written went with the transaction
-            self.response = self.finalize_response(drf_request, self.handle_exception(exc), *args, **kwargs)
+            self.inbound_event = None
+            unavailable = self.handle_exception(ServiceUnavailableError())
+            self.response = self.finalize_response(drf_request, unavailable, *args, **kwargs)
             return self.response
 
     def _handle(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -95,6 +101,8 @@ class InboundApiView(APIView):
             with transaction.atomic():
                 return self._handler(request)(request, *args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - answered in the one error shape, and kept
+            # The savepoint undid what the handler wrote: the kept request points at none of it.
+            self.inbound_order_id, self.inbound_unchanged = None, False
             return self.handle_exception(exc)
 
     def _handler(self, request: Request) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils import timezone
 
 from integrations.http import mask_headers, mask_text
 from integrations.models import InboundEvent
@@ -12,6 +13,9 @@ from integrations.models import InboundEvent
 OVERSIZE_HEAD_BYTES = 64 * 1024
 # Of a request that failed authentication, only this much: anyone can send one.
 REFUSED_BODY_BYTES = 4 * 1024
+# The columns' bounds: a method of any length and a Content-Length of any size are still kept.
+METHOD_MAX = 10
+BODY_SIZE_MAX = 2**31 - 1
 
 
 def _inbound_secrets() -> list[str]:
@@ -63,12 +67,13 @@ def inbound_event_read(
     event_row = InboundEvent(
         source=source,
         event=_decode(event.encode("utf-8", errors="replace"))[:64],
-        method=request.method or "",
+        method=(request.method or "")[:METHOD_MAX],
         path=mask_text(request.get_full_path(), secrets)[:500],
         headers=_request_headers(request),
         body=mask_text(_decode(raw), secrets),
-        body_size=size or len(raw),
+        body_size=min(size or len(raw), BODY_SIZE_MAX),
         remote_addr=(request.META.get("REMOTE_ADDR") or "")[:64],
+        created_at=timezone.now(),
     )
     return event_row, oversize
 

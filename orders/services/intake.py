@@ -121,7 +121,14 @@ def _lock_or_create(*, shop_order_id: str, values: dict[str, Any], announced_new
     if _insert_unless_exists(order):
         return order, True
     # It exists (a repeated announcement, or another request inserted it first; ours waited for theirs).
-    return locked.get(shop_order_id=shop_order_id), False
+    existing = locked.filter(shop_order_id=shop_order_id).first()
+    if existing is not None:
+        return existing, False
+    # Skipped for another reason (SQLite's INSERT OR IGNORE skips a NOT NULL or CHECK failure too):
+    # a plain insert raises that error, named, instead of a puzzling "does not exist".
+    with transaction.atomic():
+        order.save(force_insert=True)
+    return order, True
 
 
 def order_upsert_from_shop(

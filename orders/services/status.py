@@ -56,8 +56,18 @@ def order_status_move(
     """`order_change_status` for a caller that already holds `order`'s row lock in its transaction.
 
     The intake locks (or creates) the order before it knows whether the status changed; reading
-    it again here would cost a round trip on every webhook.
+    it again here would cost a round trip on every webhook. Atomic on its own too (no statement
+    when the caller's transaction is open).
     """
+    with transaction.atomic(savepoint=False):
+        return _status_move(order=order, to_status=to_status, source=source, user=user, reason=reason,
+                            skip_channels=skip_channels)
+
+
+def _status_move(
+    *, order: Order, to_status: StatusMapping, source: StatusChange.Source, user: User | AnonymousUser | None,
+    reason: str, skip_channels: Iterable[str],
+) -> StatusChange | None:
     if order.status_id == to_status.id:
         return None
     current = order.status

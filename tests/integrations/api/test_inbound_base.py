@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
 from django.db import connection
 from django.test import RequestFactory
+from rest_framework.test import APIClient
 
 from integrations.api.imshop import ImshopCancelApi
 from integrations.api.orders import OrderStatusUpdateApi
@@ -48,9 +50,11 @@ class BodyReadWatcher:
 def test_the_body_is_read_before_any_transaction_opens(view, path, kwargs, headers, shop_payload, settings):
     # given: a request whose body is watched as it is read
     settings.HUB_API_TOKEN = "x"
-    request = RequestFactory().put(path, data=json.dumps(shop_payload), content_type="application/json", **headers)
+    method = "post" if view is not ShopWebhookApi else "put"  # each endpoint's own method
+    request = getattr(RequestFactory(), method)(path, data=json.dumps(shop_payload), content_type="application/json",
+                                                **headers)
     watcher = BodyReadWatcher(request._stream)
-    request._stream = watcher  # type: ignore[assignment]
+    request._stream = watcher
     # when
     response = view.as_view()(request, **kwargs)
     # then: every read happened outside a transaction, and the request was kept
@@ -94,3 +98,68 @@ def test_a_body_that_is_not_declared_json_is_a_415_naming_the_header(api_client,
     assert response.json()["fields"] == {
         "Content-Type": [f"Send application/json (this request sent {named})."]}
     assert InboundEvent.objects.get().outcome == InboundEvent.Outcome.REFUSED
+
+
+def test_a_handler_failing_after_it_created_the_order_is_kept_without_it(shop_payload, default_mappings):
+    # given: the webhook's handling fails after the intake created the order (its savepoint undoes the order)
+    from unittest import mock
+
+    from orders.models import Order
+
+    with mock.patch("integrations.api.webhooks.Response", side_effect=RuntimeError("boom")):
+        # when
+        response = APIClient(raise_request_exception=False).put(
+            "/api/webhooks/shop/order_created/?token=test-shop-token", data=json.dumps(shop_payload),
+            content_type="application/json")
+    # then: a 500, the request kept (pointing at no order, which does not exist), no order half-made
+    assert response.status_code == 500
+    event = InboundEvent.objects.get()
+    assert (event.outcome, event.order_id) == (InboundEvent.Outcome.FAILED, None)
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("method", ["VERSION-CONTROL", "X" * 40])
+def test_an_unusual_method_is_answered_and_kept(method):
+    # when
+    response = APIClient(raise_request_exception=False).generic(
+        method, "/api/webhooks/shop/order_created/?token=test-shop-token", data="{}",
+        content_type="application/json")
+    # then
+    assert response.status_code == 405
+    assert InboundEvent.objects.get().method == method[:10]
+
+
+def test_a_database_error_while_storing_is_a_503_that_says_so(shop_payload, default_mappings):
+    # given: the store fails with an error of the data, not of the connection
+    from unittest import mock
+
+    from django.db import DataError
+
+    with mock.patch("integrations.api.base.inbound_event_store", side_effect=DataError("value too long")):
+        # when
+        response = APIClient(raise_request_exception=False).put(
+            "/api/webhooks/shop/order_created/?token=test-shop-token", data=json.dumps(shop_payload),
+            content_type="application/json")
+    # then: the sender is told to come back, not that the request was kept
+    assert response.status_code == 503
+    assert "kept" not in response.json()["message"]
+
+
+def test_a_refused_request_with_nothing_to_keep_opens_no_transaction(settings, monkeypatch):
+    # given: an address over its budget of failed tokens (answered 429, nothing stored)
+    from hub.api import FailedAuthThrottle
+
+    monkeypatch.setattr(FailedAuthThrottle, "blocked_for", lambda self, request: 30.0)
+    opened: list[bool] = []
+
+    def atomic(*args, **kwargs):
+        opened.append(True)
+        return contextlib.nullcontext()
+
+    monkeypatch.setattr("integrations.api.base.transaction.atomic", atomic)
+    # when
+    response = APIClient().put("/api/webhooks/shop/order_created/?token=wrong", data="{}",
+                               content_type="application/json")
+    # then
+    assert response.status_code == 429
+    assert opened == []

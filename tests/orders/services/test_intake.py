@@ -34,3 +34,20 @@ def test_an_order_number_is_inserted_once(returning):
     assert list(Order.objects.filter(shop_order_id="5001").values_list("pk", flat=True)) == [first.pk]
     assert first._state.adding is False
     assert Order.objects.get(pk=first.pk).created_at is not None
+
+
+def test_an_insert_skipped_for_another_reason_raises_that_reason(monkeypatch):
+    # given: the database skipped the insert, though no order has the number (SQLite's OR IGNORE on a
+    # failed constraint does that)
+    from django.db import IntegrityError
+
+    from orders.services import intake
+
+    monkeypatch.setattr(intake, "_insert_unless_exists", lambda order: False)
+    # when / then: the plain insert is tried: the row is made, or its error (a negative status, here) raised
+    order, created = intake._lock_or_create(shop_order_id="5002", values={"shop_status_id": 1, "raw_payload": {},
+                                                                          "payload_hash": "x"}, announced_new=True)
+    assert (created, Order.objects.get(shop_order_id="5002").pk) == (True, order.pk)
+    with pytest.raises(IntegrityError):
+        intake._lock_or_create(shop_order_id="5003", values={"shop_status_id": -1, "raw_payload": {},
+                                                             "payload_hash": "x"}, announced_new=True)
