@@ -40,6 +40,14 @@ def _resolves(path: str) -> bool:
     return True
 
 
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Under /api/, a 400 Django raises before any view (a Host not in ALLOWED_HOSTS) in the one error shape."""
+    if request.path_info.startswith(API_PREFIX):
+        return JsonResponse({"message": "The request was refused before it reached the API (check the Host header).",
+                             "fields": {}}, status=400)
+    return defaults.bad_request(request, exception)
+
+
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Under /api/, a 404 in the API's one error shape; elsewhere Django's page."""
     if request.path_info.startswith(API_PREFIX):

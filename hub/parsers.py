@@ -1,5 +1,6 @@
 """Request parsers. Kept apart from hub.api: DRF imports parsers while hub.api imports DRF."""
 
+import math
 import re
 import sys
 from typing import Any
@@ -21,7 +22,8 @@ def _storable(text: str) -> str:
 def json_sanitize(value: Any, *, limit: int = MAX_JSON_DEPTH) -> Any:
     """`value` with NUL characters and lone surrogates in keys and strings replaced by U+FFFD.
 
-    Raises ParseError when the value is nested deeper than `limit`. Iterative, so it cannot
+    Raises ParseError when the value is nested deeper than `limit`, or holds a number too large for
+    a float (`1e400` reads as infinity). Iterative, so it cannot
     overflow the stack itself.
     """
     root = [value]
@@ -33,6 +35,8 @@ def json_sanitize(value: Any, *, limit: int = MAX_JSON_DEPTH) -> Any:
             if UNSTORABLE.search(item):
                 parent[key] = _storable(item)
             continue
+        if isinstance(item, float) and not math.isfinite(item):
+            raise exceptions.ParseError("JSON parse error - a number is too large to read (it would be infinite).")
         if not isinstance(item, (dict, list)):
             continue
         if depth >= limit:

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from hub.health import healthz
 from hub.metrics import metrics
 
+handler400 = "hub.api_paths.bad_request"
 handler404 = "hub.api_paths.not_found"
 
 admin.site.site_header = admin.site.site_title = _("Order status hub")

@@ -163,3 +163,22 @@ def test_a_refused_request_with_nothing_to_keep_opens_no_transaction(settings, m
     # then
     assert response.status_code == 429
     assert opened == []
+
+
+def test_a_number_too_large_to_read_is_a_400_in_words(api_client):
+    # when
+    response = api_client.post("/api/callbacks/imshop/cancel/", data='{"id": 1e400, "status": "CANCELED"}',
+                               content_type="application/json", HTTP_AUTHORIZATION="Bearer test-imshop-key")
+    # then
+    assert response.status_code == 400
+    assert "too large" in response.json()["message"]
+    assert InboundEvent.objects.get().outcome == InboundEvent.Outcome.REFUSED
+
+
+def test_a_host_the_hub_does_not_serve_is_a_json_400_under_the_api(api_client):
+    # when
+    response = api_client.put("/api/webhooks/shop/order_created/?token=test-shop-token", data="{}",
+                              content_type="application/json", HTTP_HOST="evil.example")
+    # then
+    assert response.status_code == 400
+    assert response.json()["fields"] == {}
