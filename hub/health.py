@@ -7,6 +7,7 @@ import logging
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from hub.celery import app as celery_app
@@ -43,6 +44,7 @@ def broker_ok() -> bool:
         return False
 
 
+@csrf_exempt  # a GET endpoint for machines: another method is a 405, not a CSRF page
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": database_ok(), "broker": broker_ok()}

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
@@ -60,6 +61,7 @@ def _allowed(request: HttpRequest) -> bool:
         return False
 
 
+@csrf_exempt  # a GET endpoint for machines: another method is a 405, not a CSRF page
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
     if not _allowed(request):

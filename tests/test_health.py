@@ -49,3 +49,15 @@ def test_schema_and_offline_docs_are_served(client):
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()
     assert b"/static/drf_spectacular_sidecar/" in docs.content
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/metrics"])
+def test_another_method_than_get_is_a_405_not_a_csrf_page(path):
+    # given: a client as a probe is, with CSRF checks on as in production
+    from django.test import Client
+
+    # when
+    response = Client(enforce_csrf_checks=True).post(path)
+    # then
+    assert response.status_code == 405
+    assert response["Allow"] == "GET"
