@@ -60,43 +60,35 @@ def order_status_move(
     when the caller's transaction is open).
     """
     with transaction.atomic(savepoint=False):
-        return _status_move(order=order, to_status=to_status, source=source, user=user, reason=reason,
-                            skip_channels=skip_channels)
-
-
-def _status_move(
-    *, order: Order, to_status: StatusMapping, source: StatusChange.Source, user: User | AnonymousUser | None,
-    reason: str, skip_channels: Iterable[str],
-) -> StatusChange | None:
-    if order.status_id == to_status.id:
-        return None
-    current = order.status
-    if current is not None and current.is_final and source not in StatusChange.SHOP_SOURCES:
-        raise ConflictError(
-            f"Order {order.shop_order_id} is {current.name!r}, a final status: it cannot be moved to "
-            f"{to_status.name!r}.",
-            field="status",
+        if order.status_id == to_status.id:
+            return None
+        current = order.status
+        if current is not None and current.is_final and source not in StatusChange.SHOP_SOURCES:
+            raise ConflictError(
+                f"Order {order.shop_order_id} is {current.name!r}, a final status: it cannot be moved to "
+                f"{to_status.name!r}.",
+                field="status",
+            )
+        change = StatusChange.objects.create(
+            order=order,
+            from_status=current,
+            to_status=to_status,
+            source=source,
+            user=user if user is not None and user.is_authenticated else None,
+            reason=reason,
         )
-    change = StatusChange.objects.create(
-        order=order,
-        from_status=current,
-        to_status=to_status,
-        source=source,
-        user=user if user is not None and user.is_authenticated else None,
-        reason=reason,
-    )
-    order.status = to_status
-    order.save(update_fields=["status", "updated_at"])
-    deliveries_create_for_change(change=change, order=order, mapping=to_status, skip_channels=skip_channels)
-    logger.info(
-        "Order %s moved %s -> %s by %s",
-        order.shop_order_id,
-        current.code if current else None,
-        to_status.code,
-        source,
-        extra={"order": order.shop_order_id, "source": source},
-    )
-    return change
+        order.status = to_status
+        order.save(update_fields=["status", "updated_at"])
+        deliveries_create_for_change(change=change, order=order, mapping=to_status, skip_channels=skip_channels)
+        logger.info(
+            "Order %s moved %s -> %s by %s",
+            order.shop_order_id,
+            current.code if current else None,
+            to_status.code,
+            source,
+            extra={"order": order.shop_order_id, "source": source},
+        )
+        return change
 
 
 def order_status_set_from_api(

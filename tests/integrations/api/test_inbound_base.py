@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import contextlib
 import json
+from typing import Any
+from unittest import mock
 
 import pytest
-from django.db import connection
+from django.db import DataError, connection
 from django.test import RequestFactory
 from rest_framework.test import APIClient
 
+from hub.api import FailedAuthThrottle
 from integrations.api.imshop import ImshopCancelApi
 from integrations.api.orders import OrderStatusUpdateApi
 from integrations.api.webhooks import ShopWebhookApi
 from integrations.models import InboundEvent
+from orders.models import Order
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+WEBHOOK = "/api/webhooks/shop/order_created/?token=test-shop-token"
+
+
+def _put_webhook(payload: dict) -> Any:
+    return APIClient(raise_request_exception=False).put(WEBHOOK, data=json.dumps(payload),
+                                                        content_type="application/json")
 
 
 class BodyReadWatcher:
@@ -42,7 +54,7 @@ class BodyReadWatcher:
 
 
 @pytest.mark.parametrize(("view", "path", "kwargs", "headers"), [
-    (ShopWebhookApi, "/api/webhooks/shop/order_created/?token=test-shop-token", {"event": "order_created"}, {}),
+    (ShopWebhookApi, WEBHOOK, {"event": "order_created"}, {}),
     (ImshopCancelApi, "/api/callbacks/imshop/cancel/", {}, {"HTTP_AUTHORIZATION": "Bearer test-imshop-key"}),
     (OrderStatusUpdateApi, "/api/orders/115/status/", {"order_id": "115"}, {"HTTP_AUTHORIZATION": "Bearer x"}),
     (ShopWebhookApi, "/api/webhooks/shop/order_created/?token=wrong", {"event": "order_created"}, {}),
@@ -91,7 +103,7 @@ def test_an_unknown_api_path_is_answered_in_json(api_client):
 @pytest.mark.parametrize(("content_type", "named"), [("text/plain", "text/plain"), ("", "none")])
 def test_a_body_that_is_not_declared_json_is_a_415_naming_the_header(api_client, shop_payload, content_type, named):
     # when
-    response = api_client.generic("PUT", "/api/webhooks/shop/order_created/?token=test-shop-token",
+    response = api_client.generic("PUT", WEBHOOK,
                                   data=json.dumps(shop_payload), content_type=content_type)
     # then
     assert response.status_code == 415
@@ -102,15 +114,9 @@ def test_a_body_that_is_not_declared_json_is_a_415_naming_the_header(api_client,
 
 def test_a_handler_failing_after_it_created_the_order_is_kept_without_it(shop_payload, default_mappings):
     # given: the webhook's handling fails after the intake created the order (its savepoint undoes the order)
-    from unittest import mock
-
-    from orders.models import Order
-
     with mock.patch("integrations.api.webhooks.Response", side_effect=RuntimeError("boom")):
         # when
-        response = APIClient(raise_request_exception=False).put(
-            "/api/webhooks/shop/order_created/?token=test-shop-token", data=json.dumps(shop_payload),
-            content_type="application/json")
+        response = _put_webhook(shop_payload)
     # then: a 500, the request kept (pointing at no order, which does not exist), no order half-made
     assert response.status_code == 500
     event = InboundEvent.objects.get()
@@ -122,7 +128,7 @@ def test_a_handler_failing_after_it_created_the_order_is_kept_without_it(shop_pa
 def test_an_unusual_method_is_answered_and_kept(method):
     # when
     response = APIClient(raise_request_exception=False).generic(
-        method, "/api/webhooks/shop/order_created/?token=test-shop-token", data="{}",
+        method, WEBHOOK, data="{}",
         content_type="application/json")
     # then
     assert response.status_code == 405
@@ -131,15 +137,9 @@ def test_an_unusual_method_is_answered_and_kept(method):
 
 def test_a_database_error_while_storing_is_a_503_that_says_so(shop_payload, default_mappings):
     # given: the store fails with an error of the data, not of the connection
-    from unittest import mock
-
-    from django.db import DataError
-
     with mock.patch("integrations.api.base.inbound_event_store", side_effect=DataError("value too long")):
         # when
-        response = APIClient(raise_request_exception=False).put(
-            "/api/webhooks/shop/order_created/?token=test-shop-token", data=json.dumps(shop_payload),
-            content_type="application/json")
+        response = _put_webhook(shop_payload)
     # then: the sender is told to come back, not that the request was kept
     assert response.status_code == 503
     assert "kept" not in response.json()["message"]
@@ -147,8 +147,6 @@ def test_a_database_error_while_storing_is_a_503_that_says_so(shop_payload, defa
 
 def test_a_refused_request_with_nothing_to_keep_opens_no_transaction(settings, monkeypatch):
     # given: an address over its budget of failed tokens (answered 429, nothing stored)
-    from hub.api import FailedAuthThrottle
-
     monkeypatch.setattr(FailedAuthThrottle, "blocked_for", lambda self, request: 30.0)
     opened: list[bool] = []
 
@@ -177,7 +175,7 @@ def test_a_number_too_large_to_read_is_a_400_in_words(api_client):
 
 def test_a_host_the_hub_does_not_serve_is_a_json_400_under_the_api(api_client):
     # when
-    response = api_client.put("/api/webhooks/shop/order_created/?token=test-shop-token", data="{}",
+    response = api_client.put(WEBHOOK, data="{}",
                               content_type="application/json", HTTP_HOST="evil.example")
     # then
     assert response.status_code == 400
