@@ -8,6 +8,7 @@ password, sig, ...) are replaced whatever they are, so a partner's fresh token i
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -25,6 +26,8 @@ _JSON_FIELD = re.compile(r'(?P<k>"' + _NAME + r'"\s*:\s*")(?P<v>(?:[^"\\]|\\.)*)
 _PLAIN_FIELD = re.compile(r'(?P<k>\b' + _NAME + r'\b"?\s*[:=]\s*)(?P<v>[^"&,;}\s]+)', re.IGNORECASE)
 # Credentials after an auth scheme, as an echoed Authorization header shows them.
 _AUTH_SCHEME = re.compile(r"(?P<k>\b(?:Basic|Bearer)\s+)(?P<v>[A-Za-z0-9._~+/=-]{4,})")
+# Every name above and every scheme contains one of these: text without any needs no field pass.
+_FIELD_HINT = re.compile(r"token|key|pass|secret|sig|basic|bearer", re.IGNORECASE)
 # The settings that hold a secret; IMSHOP_STATUS_URL is secret in parts (see url_secret_parts).
 SECRET_SETTINGS = ("SECRET_KEY", "SHOP_WEBHOOK_TOKEN", "IMSHOP_CALLBACK_TOKEN", "HUB_API_TOKEN", "METRICS_TOKEN",
                    "CHOCO_CLIENT_SECRET", "IMSHOP_API_KEY", "HOROSHOP_PASSWORD")
@@ -36,12 +39,20 @@ def secret_forms(secret: str) -> list[str]:
                                quote(secret, safe=""), quote_plus(secret)]))
 
 
-def mask_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """`text` with every known secret (in any written form) and every secret-named value replaced by ***."""
+@functools.lru_cache(maxsize=64)
+def _forms_longest_first(secrets: tuple[str, ...]) -> tuple[str, ...]:
     forms = {form for secret in secrets if secret and len(secret) >= MIN_SECRET_LENGTH
              for form in secret_forms(secret)}
-    for form in sorted(forms, key=len, reverse=True):  # longest first: a secret may contain another
-        text = text.replace(form, MASK)
+    return tuple(sorted(forms, key=len, reverse=True))  # longest first: a secret may contain another
+
+
+def mask_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with every known secret (in any written form) and every secret-named value replaced by ***."""
+    for form in _forms_longest_first(tuple(secrets)):
+        if form in text:
+            text = text.replace(form, MASK)
+    if not _FIELD_HINT.search(text):  # no secret-named field or auth scheme can match: most text
+        return text
     text = _JSON_FIELD.sub(lambda m: m.group("k") + MASK, text)
     text = _AUTH_SCHEME.sub(lambda m: m.group("k") + MASK, text)
     return _PLAIN_FIELD.sub(lambda m: m.group("k") + MASK, text)
@@ -58,6 +69,11 @@ def url_secret_parts(url: str) -> list[str]:
 
     The path as a whole is one too, so a partner echoing the URL back gives nothing away.
     """
+    return list(_url_secret_parts(url))
+
+
+@functools.lru_cache(maxsize=64)  # asked for every line the access log writes
+def _url_secret_parts(url: str) -> tuple[str, ...]:
     parts = urlsplit(url)
     found = [parts.username or "", parts.password or ""]
     found += [value for _, value in parse_qsl(parts.query, keep_blank_values=True)]
@@ -65,7 +81,7 @@ def url_secret_parts(url: str) -> list[str]:
     found += [segment for segment in path.split("/") if _looks_like_key(segment)]
     if any(_looks_like_key(segment) for segment in path.split("/")):
         found.append(path)
-    return [part for part in found if part and len(part) >= MIN_SECRET_LENGTH]
+    return tuple(part for part in found if part and len(part) >= MIN_SECRET_LENGTH)
 
 
 def mask_url(url: str, secrets: Iterable[str] = ()) -> str:

@@ -11,7 +11,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from hub.api import SettingTokenAuthentication, bearer_token
 from integrations.api.base import InboundApiView, error_responses
 from integrations.horoshop.intake import shop_webhook_receive
-from integrations.horoshop.order_format import ShopOrderSerializer
+from integrations.horoshop.order_format import ShopOrderSerializer, shop_order_validated
 from integrations.models import InboundEvent
 from orders.errors import NotFoundError
 
@@ -61,9 +61,7 @@ class ShopWebhookApi(InboundApiView):
             raise NotFoundError(f"Unknown event {event!r}; expected one of {', '.join(SHOP_EVENTS)}.", field="event")
         if not isinstance(request.data, dict):
             raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        result = shop_webhook_receive(data=serializer.validated_data, raw=request.data, event=event)
+        result = shop_webhook_receive(data=shop_order_validated(request.data), raw=request.data, event=event)
         self.inbound_order_id, self.inbound_unchanged = result.order.pk, result.unchanged
         assert result.order.status is not None, "intake gives every order its first status"
         return Response({

@@ -12,6 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from hub.validation import validated_data
 from orders.models import order_number_canonical
 
 MIN_YEAR, MAX_YEAR = 1970, 2100
@@ -192,20 +193,16 @@ class ShopOrderSerializer(serializers.Serializer):
             required=False, allow_null=True, allow_blank=True, max_length=64, source=_source(imshop, "imshop_uuid")
         )
 
-    def _nested(self, value: dict | None, serializer: type[serializers.Serializer]) -> dict | None:
-        if value is None:
-            return None
-        nested = serializer(data=value)
-        nested.is_valid(raise_exception=True)
-        return nested.validated_data
-
     def validate_delivery_type(self, value: dict | None) -> dict | None:
-        return self._nested(value, ShopNamedSerializer)
+        return None if value is None else validated_data(ShopNamedSerializer, value)
 
     def validate_payment_type(self, value: dict | None) -> dict | None:
-        return self._nested(value, ShopNamedSerializer)
+        return None if value is None else validated_data(ShopNamedSerializer, value)
 
     def validate_products(self, value: list | None) -> list:
-        products = ShopProductSerializer(data=value or [], many=True)
-        products.is_valid(raise_exception=True)
-        return products.validated_data
+        return validated_data(ShopProductSerializer, value or [], many=True)
+
+
+def shop_order_validated(data: Any) -> dict[str, Any]:
+    """A shop order validated by ShopOrderSerializer; raises its ValidationError naming each bad field."""
+    return validated_data(ShopOrderSerializer, data)

@@ -19,11 +19,12 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
+from rest_framework import serializers
 
 from hub.api import error_message
 from integrations.horoshop.client import HoroshopClient, horoshop_client_from_settings
 from integrations.horoshop.intake import order_report_from_shop
-from integrations.horoshop.order_format import ShopOrderSerializer
+from integrations.horoshop.order_format import shop_order_validated
 from integrations.models import PollRun, PollState
 from integrations.tokens import DatabaseTokenStore
 from orders.models import Order, StatusChange, order_number_canonical
@@ -146,13 +147,13 @@ def orders_ingest(orders: list[dict[str, Any]], *, source: StatusChange.Source, 
     for raw in orders:
         counts.seen += 1
         number = raw.get("order_id", "?") if isinstance(raw, dict) else "?"
-        serializer = ShopOrderSerializer(data=raw)
-        if not serializer.is_valid():
-            counts.skipped.append(f"Order {number}: {error_message(serializer.errors)}")
+        try:
+            data = shop_order_validated(raw)
+        except serializers.ValidationError as exc:
+            counts.skipped.append(f"Order {number}: {error_message(exc.detail)}")
             continue
         try:
-            result = order_upsert_from_shop(
-                report=order_report_from_shop(data=serializer.validated_data, raw=raw), source=source)
+            result = order_upsert_from_shop(report=order_report_from_shop(data=data, raw=raw), source=source)
         except DatabaseError as exc:
             logger.exception("Order %s from the shop could not be stored", number, extra={"order": str(number)})
             counts.skipped.append(f"Order {number}: the database refused it ({exc.__class__.__name__}).")

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from integrations.http import mask_headers, mask_text
 from integrations.models import InboundEvent
+from orders.services.statements import insert
 
 # Of a body over the size limit, this much is kept.
 OVERSIZE_HEAD_BYTES = 64 * 1024
@@ -93,4 +94,4 @@ def inbound_event_store(
     event.response_status, event.error = status_code, error[:2000]
     if order_id is not None:
         event.order_id = order_id
-    event.save(force_insert=True)
+    insert([event])

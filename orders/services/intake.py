@@ -8,14 +8,14 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, connections, router, transaction
-from django.db.models.constants import OnConflict
+from django.db import transaction
 
 from orders.models import Order, OrderItem, StatusChange, StatusMapping
 from orders.services.outbox import deliveries_create_for_payment
 from orders.services.search import order_search_values
 from orders.services.shop_sync import order_back_sync_pending
-from orders.services.status import order_status_move
+from orders.services.statements import insert, row_by
+from orders.services.status import order_status_first_record, order_status_move
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,9 @@ def payload_fingerprint(raw: dict[str, Any]) -> str:
 
 def status_mapping_for_shop_status(*, shop_status_id: int) -> StatusMapping:
     """The mapping of a shop status; an unknown id gets a placeholder that sends nothing until set up."""
+    mapping = row_by(StatusMapping, "shop_status_id", shop_status_id)  # read for every new order
+    if mapping is not None:
+        return mapping
     mapping, created = StatusMapping.objects.get_or_create(
         shop_status_id=shop_status_id,
         defaults={
@@ -78,34 +81,10 @@ def _items(report: OrderReport) -> list[OrderItem]:
     return [OrderItem(position=position, **values) for position, values in enumerate(report.items)]
 
 
-def _insert_unless_exists(order: Order) -> bool:
-    """INSERT the new `order` unless its number exists (ON CONFLICT DO NOTHING); True when it was inserted.
-
-    One statement where a savepoint around a plain INSERT costs three. `QuerySet._insert` is how
-    `Model.save()` inserts (fields' `pre_save`, so `auto_now_add` is filled); it is asked here for
-    the conflict clause and the new id, which `save()` cannot ask for together.
-    """
-    using = router.db_for_write(Order)
-    if not connections[using].features.can_return_columns_from_insert:  # SQLite before 3.35
-        try:
-            with transaction.atomic(using=using):
-                order.save(force_insert=True, using=using)
-        except IntegrityError:
-            return False
-        return True
-    fields = [field for field in Order._meta.local_concrete_fields if field is not Order._meta.auto_field]
-    rows = Order._base_manager._insert(  # type: ignore[attr-defined]
-        [order], fields=fields, returning_fields=[Order._meta.pk], on_conflict=OnConflict.IGNORE, using=using,
-    )
-    if not rows or rows[0] is None:
-        return False
-    order.pk = rows[0][0]
-    order._state.adding, order._state.db = False, using
-    return True
-
-
-def _lock_or_create(*, shop_order_id: str, values: dict[str, Any], announced_new: bool) -> tuple[Order, bool]:
-    """The order row, locked, creating it if new. Concurrent first copies make one row.
+def _lock_or_create(
+    *, shop_order_id: str, shop_status_id: int, values: dict[str, Any], announced_new: bool
+) -> tuple[Order, bool]:
+    """The order row, locked, creating it if new, with its first status. Concurrent first copies make one row.
 
     An order the shop announced as new is inserted without a read first (one statement where
     a read and an insert cost two); any other is read first, as it most likely exists.
@@ -117,8 +96,10 @@ def _lock_or_create(*, shop_order_id: str, values: dict[str, Any], announced_new
         order = locked.filter(shop_order_id=shop_order_id).first()
         if order is not None:
             return order, False
-    order = Order(shop_order_id=shop_order_id, **values)
-    if _insert_unless_exists(order):
+    order = Order(shop_order_id=shop_order_id, shop_status_id=shop_status_id,
+                  status=status_mapping_for_shop_status(shop_status_id=shop_status_id), **values)
+    # ON CONFLICT DO NOTHING: one statement where a savepoint around a plain INSERT costs three.
+    if insert([order], ignore_conflicts=True):
         return order, True
     # It exists (a repeated announcement, or another request inserted it first; ours waited for theirs).
     existing = locked.filter(shop_order_id=shop_order_id).first()
@@ -154,12 +135,11 @@ def order_upsert_from_shop(
     with transaction.atomic(savepoint=False):
         order, created = _lock_or_create(
             shop_order_id=shop_order_id, announced_new=report.announced_new,
-            values={**values, **links, "raw_payload": raw, "payload_hash": fingerprint,
-                    "shop_status_id": status_id},
+            shop_status_id=status_id, values={**values, **links, "raw_payload": raw, "payload_hash": fingerprint},
         )
         result = IntakeResult(order=order, created=created)
         if created:
-            OrderItem.objects.bulk_create([_attach(item, order) for item in _items(report)])
+            insert([_attach(item, order) for item in _items(report)])
         elif order.payload_hash == fingerprint and order.shop_status_id == status_id:
             # Nothing new. The status is compared too: a webhook's status waits for the shop's
             # API to confirm it, and the confirmation reads back this very body.
@@ -170,7 +150,7 @@ def order_upsert_from_shop(
             fields = [name for name in result.changed_fields if name != "items"]
             order.save(update_fields=[*fields, "raw_payload", "payload_hash", "updated_at"])
         if created:
-            result.status_change = _shop_status_changed(order=order, shop_status_id=status_id, source=source)
+            result.status_change = order_status_first_record(order=order, source=source)
         elif order.shop_status_id != status_id:
             if confirm_status:
                 result.needs_confirmation = True
@@ -196,7 +176,7 @@ def _apply_changes(order: Order, *, values: dict[str, Any], report: OrderReport)
     old = [tuple(getattr(i, f) for f in ITEM_FIELDS) for i in order.items.all()]
     if old != [tuple(getattr(i, f) for f in ITEM_FIELDS) for i in new_items]:
         order.items.all().delete()
-        OrderItem.objects.bulk_create([_attach(item, order) for item in new_items])
+        insert([_attach(item, order) for item in new_items])
         changed.append("items")
     return changed
 

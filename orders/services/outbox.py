@@ -18,6 +18,7 @@ from hub.observability import request_id_get
 from hub.publishing import task_publish
 from orders.models import Delivery, Order, StatusChange, StatusMapping
 from orders.partners import Partner, partners
+from orders.services.statements import insert
 
 logger = logging.getLogger(__name__)
 
@@ -59,12 +60,14 @@ def _delivery_create(
     payment_changed: bool, for_payment: bool = False,
 ) -> Delivery:
     now = timezone.now()
-    return Delivery.objects.create(
+    delivery = Delivery(
         order=order, status_change=change, channel=channel, next_attempt_at=now, enqueued_at=now,
         request_id=request_id_get(), for_payment=for_payment,
         payload=partner.payload_build(channel=channel, order=order, mapping=mapping, change=change,
                                       payment_changed=payment_changed),
     )
+    insert([delivery])
+    return delivery
 
 
 def _enqueue_on_commit(deliveries: list[Delivery]) -> None:

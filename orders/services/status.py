@@ -18,6 +18,7 @@ from orders.selectors import (
 )
 from orders.services.links import OrderLinks, order_links_update
 from orders.services.outbox import deliveries_create_for_change
+from orders.services.statements import insert
 
 logger = logging.getLogger(__name__)
 
@@ -69,26 +70,48 @@ def order_status_move(
                 f"{to_status.name!r}.",
                 field="status",
             )
-        change = StatusChange.objects.create(
-            order=order,
-            from_status=current,
-            to_status=to_status,
-            source=source,
-            user=user if user is not None and user.is_authenticated else None,
-            reason=reason,
-        )
         order.status = to_status
         order.save(update_fields=["status", "updated_at"])
-        deliveries_create_for_change(change=change, order=order, mapping=to_status, skip_channels=skip_channels)
-        logger.info(
-            "Order %s moved %s -> %s by %s",
-            order.shop_order_id,
-            current.code if current else None,
-            to_status.code,
-            source,
-            extra={"order": order.shop_order_id, "source": source},
-        )
-        return change
+        return _status_change_record(order=order, from_status=current, source=source, user=user, reason=reason,
+                                     skip_channels=skip_channels)
+
+
+def order_status_first_record(*, order: Order, source: StatusChange.Source) -> StatusChange:
+    """Record the status a new order was inserted with: its history row and deliveries.
+
+    The intake writes a new order's first status in the order's own INSERT (an UPDATE saved).
+    Call in that transaction.
+    """
+    assert order.status is not None, "a new order is inserted with its first status"
+    return _status_change_record(order=order, from_status=None, source=source)
+
+
+def _status_change_record(
+    *, order: Order, from_status: StatusMapping | None, source: StatusChange.Source,
+    user: User | AnonymousUser | None = None, reason: str = "", skip_channels: Iterable[str] = (),
+) -> StatusChange:
+    """The history row and the deliveries of a move `order` (holding its new status) has made."""
+    to_status = order.status
+    assert to_status is not None
+    change = StatusChange(
+        order=order,
+        from_status=from_status,
+        to_status=to_status,
+        source=source,
+        user=user if user is not None and user.is_authenticated else None,
+        reason=reason,
+    )
+    insert([change])
+    deliveries_create_for_change(change=change, order=order, mapping=to_status, skip_channels=skip_channels)
+    logger.info(
+        "Order %s moved %s -> %s by %s",
+        order.shop_order_id,
+        from_status.code if from_status else None,
+        to_status.code,
+        source,
+        extra={"order": order.shop_order_id, "source": source},
+    )
+    return change
 
 
 def order_status_set_from_api(

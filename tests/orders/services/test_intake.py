@@ -1,14 +1,17 @@
-"""Creating an order row once, whoever inserts it first."""
+"""Creating an order row once, whoever inserts it first; the plain statements the intake writes with."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from unittest import mock
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 
-from orders.models import Order
-from orders.services.intake import _insert_unless_exists
+from integrations.models import InboundEvent
+from orders.models import Order, OrderItem, StatusMapping
+from orders.services import intake
+from orders.services.statements import INSERT_MAX_ROWS, insert, row_by
 
 pytestmark = pytest.mark.django_db
 
@@ -28,9 +31,9 @@ def test_an_order_number_is_inserted_once(returning):
     with mock.patch.object(connection.features, "can_return_columns_from_insert", returning):
         # when: the number is inserted, then again as a concurrent request would
         first, second = _new("5001"), _new("5001")
-        inserted = (_insert_unless_exists(first), _insert_unless_exists(second))
+        inserted = (insert([first], ignore_conflicts=True), insert([second], ignore_conflicts=True))
     # then: one row, and the first copy knows its id
-    assert inserted == (True, False)
+    assert inserted == (1, 0)
     assert list(Order.objects.filter(shop_order_id="5001").values_list("pk", flat=True)) == [first.pk]
     assert first._state.adding is False
     assert Order.objects.get(pk=first.pk).created_at is not None
@@ -39,15 +42,50 @@ def test_an_order_number_is_inserted_once(returning):
 def test_an_insert_skipped_for_another_reason_raises_that_reason(monkeypatch):
     # given: the database skipped the insert, though no order has the number (SQLite's OR IGNORE on a
     # failed constraint does that)
-    from django.db import IntegrityError
-
-    from orders.services import intake
-
-    monkeypatch.setattr(intake, "_insert_unless_exists", lambda order: False)
+    monkeypatch.setattr(intake, "insert", lambda objs, ignore_conflicts=False: 0)
+    values = {"raw_payload": {}, "payload_hash": "x"}
     # when / then: the plain insert is tried: the row is made, or its error (a negative status, here) raised
-    order, created = intake._lock_or_create(shop_order_id="5002", values={"shop_status_id": 1, "raw_payload": {},
-                                                                          "payload_hash": "x"}, announced_new=True)
+    order, created = intake._lock_or_create(shop_order_id="5002", shop_status_id=1, values=values, announced_new=True)
     assert (created, Order.objects.get(shop_order_id="5002").pk) == (True, order.pk)
+    assert Order.objects.get(pk=order.pk).status == StatusMapping.objects.get(shop_status_id=1)
     with pytest.raises(IntegrityError):
-        intake._lock_or_create(shop_order_id="5003", values={"shop_status_id": -1, "raw_payload": {},
-                                                             "payload_hash": "x"}, announced_new=True)
+        intake._lock_or_create(shop_order_id="5003", shop_status_id=-1, values=values, announced_new=True)
+
+
+@pytest.mark.parametrize("count", [3, INSERT_MAX_ROWS + 1], ids=["one-statement", "over-the-limit-orm"])
+def test_rows_are_written_as_the_orm_writes_them(count):
+    # given: an order and new items with every kind of value (text with quotes, decimals)
+    order = _new("5004")
+    insert([order])
+    items = [OrderItem(order=order, position=n, title=f'MacBook "Air" #{n}', price=Decimal("31799.50"),
+                       quantity=Decimal("1.250"), total_price=Decimal("39749.38")) for n in range(count)]
+    # when: they are inserted together
+    assert insert(items) == count
+    # then: the ORM reads back what was given, in order, and each instance knows its row
+    stored = list(OrderItem.objects.filter(order=order).order_by("position"))
+    assert [(i.pk, i.title, i.price, i.quantity) for i in stored] == \
+        [(i.pk, i.title, i.price, i.quantity) for i in items]
+    assert all(i.pk is not None and not i._state.adding for i in items)
+
+
+def test_a_json_field_and_a_default_time_are_stored():
+    event = InboundEvent(source="shop", event="order_created", method="PUT", path="/x",
+                         headers={"Content-Type": "application/json", "X-Empty": ""}, body="{}", body_size=2)
+    insert([event])
+    stored = InboundEvent.objects.get(pk=event.pk)
+    assert stored.headers == {"Content-Type": "application/json", "X-Empty": ""}
+    assert stored.created_at == event.created_at
+
+
+def test_ignoring_conflicts_takes_one_row_only():
+    with pytest.raises(ValueError, match="one instance"):
+        insert([_new("5005"), _new("5006")], ignore_conflicts=True)
+    assert insert([]) == 0
+
+
+def test_a_row_is_read_by_a_unique_column_with_its_values_converted():
+    mapping = row_by(StatusMapping, "shop_status_id", 1)
+    assert mapping == StatusMapping.objects.get(shop_status_id=1)
+    assert (mapping.created_at, mapping.is_final) == StatusMapping.objects.values_list(
+        "created_at", "is_final").get(shop_status_id=1)
+    assert row_by(StatusMapping, "shop_status_id", 987654) is None
