@@ -17,7 +17,8 @@ NAMES = re.search(r"\(\?:(.*?)\)", redaction._NAME).group(1).split("|")  # type:
 def test_every_secret_name_is_masked_whatever_its_case(name, shape):
     text = shape.format(name=name, Name=name.upper())
     masked = mask_text(text)
-    assert "s3cr3t-value" not in masked and MASK in masked
+    assert "s3cr3t-value" not in masked
+    assert MASK in masked
 
 
 def test_an_auth_header_echoed_back_is_masked():

@@ -30,10 +30,6 @@ def endpoint_ids_all() -> list[int]:
     return list(WebhookEndpoint.objects.order_by("pk").values_list("pk", flat=True))
 
 
-def endpoints_any_on() -> bool:
-    return WebhookEndpoint.objects.filter(enabled=True).exists()
-
-
 def endpoint_signing_secrets(*, endpoint: WebhookEndpoint, now: datetime) -> list[str]:
     """The secrets a message is signed with now: the current one, and the previous one during its overlap."""
     previous = endpoint.previous_secret and endpoint.previous_secret_until and endpoint.previous_secret_until > now

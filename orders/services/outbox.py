@@ -27,12 +27,6 @@ DELIVERY_SEND_TASK = "integrations.delivery_send"
 DELIVERIES_SEND_BATCH_TASK = "integrations.deliveries_send_batch"
 
 
-def channel_is_configured(channel: str) -> bool:
-    """Whether the hub has what it needs to talk to this channel's partner at all."""
-    partner = partners.for_channel(channel)
-    return partner is not None and partner.is_configured()
-
-
 def destinations_for_change(*, order: Order, mapping: StatusMapping, source: str) -> list[tuple[Partner, str]]:
     """(partner, channel) for every channel that must hear of `order` reaching `mapping` from `source`."""
     if mapping.needs_setup:
