@@ -53,6 +53,15 @@ class Partner(Protocol):
         """What to send. `payment_changed`: the order's payment changed with (or instead of) its status."""
         ...
 
+    def send_prepare(self, deliveries: list[Delivery]) -> None:
+        """Read now what `send` will need from the database for these claimed deliveries.
+
+        Called on the claiming thread; `send` then runs on one of the process's sending threads,
+        where a read would open a database connection for each request. `send` must still work
+        unprepared (a delivery sent inside a caller's transaction is not prepared).
+        """
+        ...
+
     def send(self, delivery: Delivery) -> Exchange:
         """Send a claimed delivery's payload and judge the answer (see the class docstring)."""
         ...

@@ -154,6 +154,14 @@ def _fresh_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _partner_tokens_forgotten() -> None:
+    """The process keeps partners' tokens in memory: each test starts from what its database holds."""
+    from integrations.tokens import process_tokens
+
+    process_tokens.clear()
+
+
+@pytest.fixture(autouse=True)
 def _broker_trusted() -> Iterator[None]:
     """A test that made publishing fail leaves the process in its back-off; the next test starts without it.
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from integrations.choco.client import choco_client_from_settings
 from integrations.choco.payloads import build_status_payload, payload_expiry_renewed
-from integrations.tokens import DatabaseTokenStore
+from integrations.tokens import process_tokens
 from orders.models import Channel, Delivery, Order, StatusChange, StatusMapping
 from orders.partner_errors import Exchange, PartnerNotConfiguredError
 
@@ -36,8 +36,11 @@ class ChocoPartner:
                                     version=settings.CHOCO_PAYLOAD_VERSION, tz=settings.CHOCO_TIMEZONE,
                                     reason=change.reason)
 
+    def send_prepare(self, deliveries: list[Delivery]) -> None:
+        return None  # `send` reads nothing from the database (its token is kept in the process)
+
     def send(self, delivery: Delivery) -> Exchange:
-        client = choco_client_from_settings(token_store=DatabaseTokenStore())
+        client = choco_client_from_settings(token_store=process_tokens)
         if client is None:
             raise PartnerNotConfiguredError("The Choco channel is not configured.")
         minutes = delivery.status_change.to_status.choco_expires_in_minutes

@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 
 from integrations.horoshop.client import horoshop_client_from_settings
 from integrations.horoshop.payloads import build_status_update_payload
-from integrations.tokens import DatabaseTokenStore
+from integrations.tokens import process_tokens
 from orders.models import Channel, Delivery, Order, StatusChange, StatusMapping
 from orders.partner_errors import Exchange, PartnerNotConfiguredError
 from orders.services.shop_sync import order_flag_out_of_step, order_shop_status_synced
@@ -35,8 +35,11 @@ class ShopPartner:
     ) -> dict[str, Any]:
         return build_status_update_payload(order=order, mapping=mapping)
 
+    def send_prepare(self, deliveries: list[Delivery]) -> None:
+        return None  # `send` reads nothing from the database (its token is kept in the process)
+
     def send(self, delivery: Delivery) -> Exchange:
-        client = horoshop_client_from_settings(token_store=DatabaseTokenStore())
+        client = horoshop_client_from_settings(token_store=process_tokens)
         if client is None:
             raise PartnerNotConfiguredError("The shop's API (HOROSHOP_*) is not configured.")
         return client.update_orders(delivery.payload)

@@ -26,7 +26,7 @@ from integrations.horoshop.client import HoroshopClient, horoshop_client_from_se
 from integrations.horoshop.intake import order_report_from_shop
 from integrations.horoshop.order_format import shop_order_validated
 from integrations.models import PollRun, PollState
-from integrations.tokens import DatabaseTokenStore
+from integrations.tokens import process_tokens
 from orders.models import Order, StatusChange, order_number_canonical
 from orders.partner_errors import PartnerError
 from orders.services.intake import order_upsert_from_shop
@@ -75,7 +75,7 @@ def horoshop_poll(*, client: HoroshopClient | None = None) -> PollRun | None:
     answer is recorded as failed, and the next one starts again from the same point (the
     window start only moves after a poll that read everything).
     """
-    client = client or horoshop_client_from_settings(token_store=DatabaseTokenStore())
+    client = client or horoshop_client_from_settings(token_store=process_tokens)
     if client is None:
         return None
     started = timezone.now()
@@ -167,7 +167,7 @@ def horoshop_orders_confirm(*, order_numbers: list[str], client: HoroshopClient 
 
     Raises PartnerError when the shop cannot be read, so the calling task can retry.
     """
-    client = client or horoshop_client_from_settings(token_store=DatabaseTokenStore())
+    client = client or horoshop_client_from_settings(token_store=process_tokens)
     counts = PollCounts()
     if client is None or not order_numbers:
         return counts

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from integrations.horoshop.client import HoroshopClient, horoshop_client_from_settings
 from integrations.models import WebhookSubscription
-from integrations.tokens import DatabaseTokenStore
+from integrations.tokens import process_tokens
 from orders.errors import ApplicationError
 from orders.models import StatusMapping
 from orders.partner_errors import PartnerError
@@ -30,7 +30,7 @@ UNSUPPORTED_HINT = (
 
 
 def _client() -> HoroshopClient:
-    client = horoshop_client_from_settings(token_store=DatabaseTokenStore())
+    client = horoshop_client_from_settings(token_store=process_tokens)
     if client is None:
         raise ApplicationError("Set HOROSHOP_API_URL, HOROSHOP_LOGIN and HOROSHOP_PASSWORD first.")
     return client

@@ -34,6 +34,9 @@ class ImshopPartner:
     ) -> dict[str, Any]:
         return build_status_payload(order=order, mapping=mapping, payment_changed=payment_changed)
 
+    def send_prepare(self, deliveries: list[Delivery]) -> None:
+        return None  # `send` reads nothing from the database (its token is kept in the process)
+
     def send(self, delivery: Delivery) -> Exchange:
         client = imshop_client_from_settings()
         if client is None:

@@ -33,6 +33,11 @@ class WebhookPartner:
     label = "Webhooks"
     tells_payment = False
 
+    def __init__(self) -> None:
+        # By delivery id, what `send_prepare` read on the claiming thread for `send` (which takes it):
+        # the endpoint (None: deleted), and the id of the first delivery (a resend's event keeps it).
+        self._prepared: dict[int, tuple[WebhookEndpoint | None, int]] = {}
+
     def is_configured(self) -> bool:
         """Always: subscriptions need no settings. Each endpoint that is on is a channel, and
         `channels_for` reads those (one query per status change, not two)."""
@@ -57,26 +62,45 @@ class WebhookPartner:
         The event's `id` (and `webhook-id`) is the first delivery's: the same on every retry and resend.
         """
         endpoint_id = endpoint_id_of(delivery.channel)
-        endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first() if endpoint_id is not None else None
+        prepared = self._prepared.pop(delivery.pk, None)
+        endpoint, first_id = prepared if prepared is not None else self._read(delivery)
         if endpoint is None:
             raise PartnerNotConfiguredError(f"No status subscription #{endpoint_id} exists any more.")
         if not endpoint.enabled:
             raise PartnerNotConfiguredError(f"The status subscription {endpoint.name!r} is switched off.")
         now = timezone.now()
-        msg_id = message_id(_first_delivery_id(delivery))
+        msg_id = message_id(first_id)
         try:
             exchange = endpoint_client(endpoint=endpoint, now=now).post(
                 msg_id=msg_id, body=event_body(delivery.payload, msg_id=msg_id))
         except PartnerError:
             endpoint_attempt_record(endpoint_id=endpoint.pk, ok=False, at=now)
             raise
-        endpoint_attempt_record(endpoint_id=endpoint.pk, ok=True, at=now)
+        # A success is kept on the endpoint by outcome_apply, on the recording thread.
         return exchange
 
-    def outcome_apply(self, delivery: Delivery, *, delivered: bool, error: str) -> None:
-        """An endpoint that answered 410 Gone is switched off, as the Standard Webhooks specification asks."""
+    def send_prepare(self, deliveries: list[Delivery]) -> None:
+        """Read the endpoints of these deliveries in one query (and of a resend, the first delivery's id)."""
+        wanted = {delivery.pk: endpoint_id_of(delivery.channel) for delivery in deliveries}
+        found = WebhookEndpoint.objects.in_bulk([pk for pk in wanted.values() if pk is not None])
+        for delivery in deliveries:
+            endpoint_id = wanted[delivery.pk]
+            endpoint = found.get(endpoint_id) if endpoint_id is not None else None
+            self._prepared[delivery.pk] = (endpoint, _first_delivery_id(delivery))
+
+    def _read(self, delivery: Delivery) -> tuple[WebhookEndpoint | None, int]:
         endpoint_id = endpoint_id_of(delivery.channel)
-        if delivered or endpoint_id is None:
+        endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first() if endpoint_id is not None else None
+        return endpoint, _first_delivery_id(delivery)
+
+    def outcome_apply(self, delivery: Delivery, *, delivered: bool, error: str) -> None:
+        """A success keeps the endpoint healthy; an endpoint that answered 410 Gone is switched off, as the
+        Standard Webhooks specification asks."""
+        endpoint_id = endpoint_id_of(delivery.channel)
+        if endpoint_id is None:
+            return
+        if delivered:
+            endpoint_attempt_record(endpoint_id=endpoint_id, ok=True, at=timezone.now())
             return
         last = DeliveryAttempt.objects.filter(delivery=delivery).order_by("-number").values_list(
             "response_status", flat=True).first()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import connection
@@ -18,7 +19,7 @@ from django.utils import timezone
 from hub.observability import delivery_bound, request_id_bound
 from orders.models import Delivery, DeliveryAttempt
 from orders.partner_errors import PartnerError, PartnerNotConfiguredError, PartnerRejectedError
-from orders.partners import partners
+from orders.partners import Partner, partners
 from orders.services.claims import deliveries_claim, deliveries_defer
 from orders.services.outcomes import AttemptResult, Sent, attempts_open, deliveries_record, retry_delay
 from orders.services.sender import DeliverySender, sender_get
@@ -71,7 +72,25 @@ def _claim_and_open(
     if not claimed:
         return [], over_cap
     opened = attempts_open(claimed, task_id=task_id or "", now=timezone.now())
+    _sends_prepare(claimed)
     return list(zip(claimed, opened, strict=True)), over_cap
+
+
+def _sends_prepare(claimed: Sequence[Delivery]) -> None:
+    """Each partner reads, here on the claiming thread, what its sends will need from the database.
+
+    Only a saving: a partner that fails to prepare reads what it needs when it sends.
+    """
+    by_partner: dict[str, tuple[Partner, list[Delivery]]] = {}
+    for delivery in claimed:
+        partner = partners.for_channel(delivery.channel)
+        if partner is not None:
+            by_partner.setdefault(partner.key, (partner, []))[1].append(delivery)
+    for partner, deliveries in by_partner.values():
+        try:
+            partner.send_prepare(deliveries)
+        except Exception:  # noqa: BLE001 - the claimed rows must still go out
+            logger.exception("Partner %s could not prepare its sends; they read what they need", partner.key)
 
 
 def _defer(delivery_ids: list[int]) -> None:

@@ -7,8 +7,9 @@ the lead to the next waiting task; then it waits for its group's answers and rec
 together. So a burst of tasks becomes a few large claims, and the requests of a claim are in
 flight at once, while no task waits on another's partner.
 
-The database work stays on the task threads (Django's connections are per thread): the pool's
-threads only send, and close any connection a partner's `send` may have opened. A group is no
+The database work stays on the task threads (Django's connections are per thread): each partner
+reads what its sends need when they are claimed (`Partner.send_prepare`), the pool's threads only
+send, and close any connection a partner's `send` still had to open (a token renewed, say). A group is no
 larger than the pool has room for, so the rows SENDING are the requests really in flight (what
 each channel's cap counts, across workers). A group's answers are recorded as soon as all are in,
 or every `DELIVERY_RECORD_WAVE` seconds for those that are: a request that hangs holds back
