@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -131,18 +131,45 @@ def _insert_with_orm(objs: Sequence[Model], *, ignore_conflicts: bool, using: st
     return 1
 
 
+Converters = list[tuple[int, list[Callable[..., Any]], Any]]
+
+
 @functools.lru_cache(maxsize=64)
-def _select_by_sql(model: type[Model], using: str, column: str) -> str:
-    ops = connections[using].ops
-    columns = ", ".join(ops.quote_name(field.column) for field in model._meta.concrete_fields)
-    return f"SELECT {columns} FROM {ops.quote_name(model._meta.db_table)} WHERE {ops.quote_name(column)} = %s"  # noqa: S608
+def _select_by(model: type[Model], using: str, column: str) -> tuple[str, list[str], Converters]:
+    """The SELECT of `model`'s row by `column`, its field names, and the conversions of its values.
+
+    The conversions are those a query applies (the backend's, then the field's: SQLite's text
+    dates become datetimes, a JSON column is parsed).
+    """
+    db = connections[using]
+    fields = model._meta.concrete_fields
+    columns = ", ".join(db.ops.quote_name(field.column) for field in fields)
+    sql = f"SELECT {columns} FROM {db.ops.quote_name(model._meta.db_table)} WHERE {db.ops.quote_name(column)} = %s"  # noqa: S608
+    converters: Converters = []
+    for position, field in enumerate(fields):
+        col = field.get_col(model._meta.db_table)
+        found = db.ops.get_db_converters(col) + col.get_db_converters(db)
+        if found:
+            converters.append((position, found, col))
+    return sql, [field.attname for field in fields], converters
 
 
-def row_by(model: type[ModelT], column: str, value: object) -> ModelT | None:
+def row_by(model: type[ModelT], column: str, value: int | str) -> ModelT | None:
     """The row of `model` whose unique `column` is `value`, or None: `filter(...).first()` for a hot read.
 
-    A raw query (Django converts the values as for any query) whose text is built once: the ORM
-    compiles a filter anew each time, for several times the cost of the read itself.
+    A statement and conversions built once: the ORM compiles a filter anew each time, for several
+    times the cost of the read itself.
     """
     using = router.db_for_read(model)
-    return next(iter(model._base_manager.raw(_select_by_sql(model, using, column), [value]).using(using)), None)
+    db = connections[using]
+    sql, names, converters = _select_by(model, using, column)
+    with db.cursor() as cursor:
+        cursor.execute(sql, [value])
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    values = list(found)
+    for position, functions, col in converters:
+        for convert in functions:
+            values[position] = convert(values[position], col, db)
+    return model.from_db(using, names, values)
