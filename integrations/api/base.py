@@ -56,6 +56,9 @@ class InboundApiView(APIView):
     """
 
     inbound_source = ""
+    # The credentials may be in the body (Imshop's key): over the size limit they cannot be read,
+    # and the answer is 413 (what is wrong), not 401.
+    credentials_in_body = False
     # Set for each request by initial(): the event read, and what the handler says it did.
     inbound_event: InboundEvent | None
     inbound_order_id: int | None
@@ -149,10 +152,12 @@ class InboundApiView(APIView):
             if wait is not None:
                 raise exceptions.Throttled(wait) from None
             throttle.failure_record(request)
-            self.inbound_event, _ = inbound_event_read(
+            self.inbound_event, oversize = inbound_event_read(
                 request=request._request, source=self.inbound_source,
                 event=self.inbound_event_name(request, **kwargs), body_limit=REFUSED_BODY_BYTES,
             )
+            if oversize and self.credentials_in_body:
+                raise PayloadTooLarge() from None
             raise
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:

@@ -38,6 +38,7 @@ class ImshopCancelApi(InboundApiView):
     """Cancel an order for Imshop. Accepts `{id, status, reason}` and the older `{uuid, internalId, reason}`."""
 
     inbound_source = InboundEvent.Source.IMSHOP
+    credentials_in_body = True
     authentication_classes = [ImshopCallbackAuthentication]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "imshop_callback"

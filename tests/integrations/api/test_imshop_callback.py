@@ -67,6 +67,24 @@ def test_key_in_the_body_authenticates(api_client, make_order):
     assert "test-imshop-key" not in InboundEvent.objects.get().body
 
 
+def test_a_body_over_the_limit_with_its_key_inside_is_413_not_401(api_client, make_order):
+    # given: the key is in the body, and the body is over the limit (so the hub reads neither)
+    make_order(order_id=12345, imshop_uuid="cfe64e76")
+    body = {**load_fixture("imshop_cancel_callback_request.json"), "key": "test-imshop-key",
+            "reason": "x" * (1024 * 1024)}
+    # when
+    response = post(api_client, body, key=None)
+    # then: the answer says what is wrong, and the request is kept (its head only, the key masked)
+    assert response.status_code == 413
+    assert response.json()["message"] == "The body is larger than the hub accepts (1,048,576 bytes at most)."
+    event = InboundEvent.objects.get()
+    assert (event.response_status, event.outcome) == (413, InboundEvent.Outcome.REFUSED)
+    assert event.body_size > 1024 * 1024
+    assert 0 < len(event.body) <= 4 * 1024
+    assert "test-imshop-key" not in event.body
+    assert status_code(Order.objects.get(shop_order_id="12345")) == "new"
+
+
 @pytest.mark.parametrize(("key", "body_key", "status"), [(None, None, 401), ("wrong", None, 403), (None, "bad", 403)])
 def test_missing_or_wrong_key_is_refused(api_client, make_order, key, body_key, status):
     # given
