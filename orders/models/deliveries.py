@@ -36,7 +36,9 @@ class Delivery(TimestampedModel):
 
     OPEN_STATES = (State.PENDING, State.SENDING)
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("order"))
+    # No index of its own: delivery_order_channel and delivery_order_channel_state start with it.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("order"),
+                              db_index=False)
     status_change = models.ForeignKey(StatusChange, on_delete=models.CASCADE, related_name="deliveries",
                                       verbose_name=_("status change"))
     channel = models.CharField(_("channel"), max_length=32)
