@@ -3,8 +3,10 @@
 A new serializer instance deep-copies every declared field (DRF re-runs each field's __init__);
 for the shop's order, with its products and nested objects, that cost more CPU than validating
 the body. Each thread keeps one instance per serializer class and reuses it: one thread validates
-one body at a time, and validation keeps no state on the fields between bodies. A change of
-settings (tests override them; a serializer may build fields from them) starts afresh.
+one body at a time, and validation keeps no state on the fields between bodies. Instances are
+kept per language (DRF renders a field's length and range messages once, in the language active
+then), and a change of settings (tests override them; a serializer may build fields from them)
+starts afresh. A body is not held once validated.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import threading
 from typing import Any
 
 from django.core.signals import setting_changed
+from django.utils import translation
 from rest_framework import serializers
 
 _local = threading.local()
@@ -27,16 +30,18 @@ def _settings_changed(**kwargs: Any) -> None:
 setting_changed.connect(_settings_changed, dispatch_uid="hub.validation")
 
 
+def _key(serializer_class: type[serializers.Serializer], many: bool) -> tuple[type, bool, str | None]:
+    return serializer_class, many, translation.get_language()
+
+
 def _instance(serializer_class: type[serializers.Serializer], *, many: bool, data: Any) -> serializers.BaseSerializer:
     if getattr(_local, "generation", None) != _generation:
         _local.generation, _local.serializers = _generation, {}
-    cache: dict[tuple[type, bool], serializers.BaseSerializer] = _local.serializers
-    serializer = cache.pop((serializer_class, many), None)
+    cache: dict[tuple[type, bool, str | None], serializers.BaseSerializer] = _local.serializers
+    serializer = cache.pop(_key(serializer_class, many), None)
     if serializer is None:
         return serializer_class(data=data, many=many)
-    serializer.initial_data = data
-    for state in ("_validated_data", "_errors", "_data"):
-        serializer.__dict__.pop(state, None)
+    serializer.initial_data = data  # what the last body left was cleared after it (validated_data)
     return serializer
 
 
@@ -51,4 +56,6 @@ def validated_data(serializer_class: type[serializers.Serializer], data: Any, *,
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
     finally:
-        _local.serializers[(serializer_class, many)] = serializer
+        for state in ("initial_data", "_validated_data", "_errors", "_data"):
+            serializer.__dict__.pop(state, None)
+        _local.serializers[_key(serializer_class, many)] = serializer

@@ -27,8 +27,8 @@ class TokenStore(Protocol):
     def put(self, name: str, token: str, ttl_seconds: float) -> None:
         """Keep `token`, which the partner says lives `ttl_seconds`."""
 
-    def forget(self, name: str) -> None:
-        """Drop the token (the partner refused it)."""
+    def forget(self, name: str, token: str | None = None) -> None:
+        """Drop the token the partner refused (`token`; None: whatever is kept), not one renewed since."""
 
 
 class MemoryTokenStore:
@@ -45,8 +45,9 @@ class MemoryTokenStore:
     def put(self, name: str, token: str, ttl_seconds: float) -> None:
         self._tokens[name] = (token, self._clock() + usable_seconds(ttl_seconds))
 
-    def forget(self, name: str) -> None:
-        self._tokens.pop(name, None)
+    def forget(self, name: str, token: str | None = None) -> None:
+        if token is None or self._tokens.get(name, ("", 0.0))[0] == token:
+            self._tokens.pop(name, None)
 
 
 class DatabaseTokenStore:
@@ -64,7 +65,7 @@ class DatabaseTokenStore:
         expires_at = timezone.now() + timedelta(seconds=usable_seconds(ttl_seconds))
         PartnerToken.objects.update_or_create(name=name, defaults={"token": token, "expires_at": expires_at})
 
-    def forget(self, name: str, *, token: str | None = None) -> None:
+    def forget(self, name: str, token: str | None = None) -> None:
         """Drop the stored token; with `token`, only if it is still that one (another process may have renewed it)."""
         stored = PartnerToken.objects.filter(name=name)
         (stored.filter(token=token) if token is not None else stored).delete()
@@ -75,8 +76,8 @@ class CachedTokenStore:
 
     A partner's requests go out on the process's sending threads, which would open a database
     connection to read the token for each one; this reads it once per process and token. A token
-    the partner refused is forgotten here, and in the table only if it is still the stored one:
-    a process that renewed it first keeps its new token.
+    the partner refused is forgotten here and in the table only if it is still the one kept: a
+    thread or a process that renewed it first keeps its new token.
     """
 
     def __init__(self, database: DatabaseTokenStore | None = None) -> None:
@@ -98,9 +99,11 @@ class CachedTokenStore:
         self._database.put(name, token, ttl_seconds)
         self._tokens[name] = (token, timezone.now() + timedelta(seconds=usable_seconds(ttl_seconds)))
 
-    def forget(self, name: str) -> None:
-        token, _ = self._tokens.pop(name, ("", None))
-        self._database.forget(name, token=token or None)
+    def forget(self, name: str, token: str | None = None) -> None:
+        kept, _ = self._tokens.get(name, ("", None))
+        if token is None or kept == token:
+            self._tokens.pop(name, None)
+        self._database.forget(name, token=token if token is not None else kept or None)
 
     def clear(self) -> None:
         """Forget every token this process holds (the table keeps them): tests, and a changed login."""

@@ -41,9 +41,10 @@ class ChocoClient:
         A 401 costs one fresh token and one resend. Success is HTTP 2xx with `error_code` 0; any other
         answer raises PartnerRejectedError, PartnerTransientError or PartnerOverloadedError.
         """
-        response, exchange = self._put_status(payload, token=self._token())
+        token = self._token()
+        response, exchange = self._put_status(payload, token=token)
         if response.status_code == 401:
-            self._tokens.forget(TOKEN_NAME)
+            self._tokens.forget(TOKEN_NAME, token)  # not a token another thread has renewed since
             response, exchange = self._put_status(payload, token=self._token())
             if response.status_code == 401:
                 raise PartnerRejectedError.from_exchange(exchange, "Choco refused a fresh token")

@@ -120,7 +120,7 @@ class HoroshopClient:
             data = http.json_or_empty(response)
             if response.status_code != 401 and data.get("status") not in AUTH_ERROR_STATUSES:
                 break
-            self._tokens.forget(TOKEN_NAME)
+            self._tokens.forget(TOKEN_NAME, token)  # not a token another thread has renewed since
         else:
             raise PartnerRejectedError(
                 f"Horoshop refused a fresh token: {_message(data) or f'HTTP {response.status_code}'}", exchange=exchange

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.utils import timezone
@@ -14,9 +15,18 @@ from integrations.webhooks.selectors import (
     endpoint_ids_subscribed,
     endpoint_label,
 )
-from integrations.webhooks.services import GONE, endpoint_attempt_record, endpoint_client, endpoint_switch_off
+from integrations.webhooks.services import (
+    GONE,
+    endpoint_attempt_record,
+    endpoint_client,
+    endpoint_success_write_due,
+    endpoint_switch_off,
+)
 from orders.models import Delivery, DeliveryAttempt, Order, StatusChange, StatusMapping
 from orders.partner_errors import Exchange, PartnerError, PartnerNotConfiguredError
+
+# What send_prepare read serves a send this long; after it, the send reads the endpoint itself.
+PREPARED_FOR_SECONDS = 30.0
 
 
 def _first_delivery_id(delivery: Delivery) -> int:
@@ -35,8 +45,9 @@ class WebhookPartner:
 
     def __init__(self) -> None:
         # By delivery id, what `send_prepare` read on the claiming thread for `send` (which takes it):
-        # the endpoint (None: deleted), and the id of the first delivery (a resend's event keeps it).
-        self._prepared: dict[int, tuple[WebhookEndpoint | None, int]] = {}
+        # the endpoint (None: deleted), the id of the first delivery (a resend's event keeps it), and
+        # when it was read. A claimed delivery is sent at once; what a send never took goes stale.
+        self._prepared: dict[int, tuple[WebhookEndpoint | None, int, float]] = {}
 
     def is_configured(self) -> bool:
         """Always: subscriptions need no settings. Each endpoint that is on is a channel, and
@@ -63,7 +74,10 @@ class WebhookPartner:
         """
         endpoint_id = endpoint_id_of(delivery.channel)
         prepared = self._prepared.pop(delivery.pk, None)
-        endpoint, first_id = prepared if prepared is not None else self._read(delivery)
+        if prepared is not None and time.monotonic() - prepared[2] < PREPARED_FOR_SECONDS:
+            endpoint, first_id, _ = prepared
+        else:
+            endpoint, first_id = self._read(delivery)
         if endpoint is None:
             raise PartnerNotConfiguredError(f"No status subscription #{endpoint_id} exists any more.")
         if not endpoint.enabled:
@@ -76,17 +90,23 @@ class WebhookPartner:
         except PartnerError:
             endpoint_attempt_record(endpoint_id=endpoint.pk, ok=False, at=now)
             raise
-        # A success is kept on the endpoint by outcome_apply, on the recording thread.
+        # The endpoint was read as the delivery was claimed: a success that changes nothing it keeps
+        # (the usual case) costs no statement, so the sending thread opens no connection for it.
+        if endpoint_success_write_due(endpoint=endpoint, at=now):
+            endpoint_attempt_record(endpoint_id=endpoint.pk, ok=True, at=now)
         return exchange
 
     def send_prepare(self, deliveries: list[Delivery]) -> None:
         """Read the endpoints of these deliveries in one query (and of a resend, the first delivery's id)."""
         wanted = {delivery.pk: endpoint_id_of(delivery.channel) for delivery in deliveries}
         found = WebhookEndpoint.objects.in_bulk([pk for pk in wanted.values() if pk is not None])
+        now = time.monotonic()
+        for pk in [pk for pk, (_, _, read_at) in list(self._prepared.items()) if now - read_at >= PREPARED_FOR_SECONDS]:
+            self._prepared.pop(pk, None)  # claimed, never sent (the process was stopping)
         for delivery in deliveries:
             endpoint_id = wanted[delivery.pk]
             endpoint = found.get(endpoint_id) if endpoint_id is not None else None
-            self._prepared[delivery.pk] = (endpoint, _first_delivery_id(delivery))
+            self._prepared[delivery.pk] = (endpoint, _first_delivery_id(delivery), now)
 
     def _read(self, delivery: Delivery) -> tuple[WebhookEndpoint | None, int]:
         endpoint_id = endpoint_id_of(delivery.channel)
@@ -94,13 +114,9 @@ class WebhookPartner:
         return endpoint, _first_delivery_id(delivery)
 
     def outcome_apply(self, delivery: Delivery, *, delivered: bool, error: str) -> None:
-        """A success keeps the endpoint healthy; an endpoint that answered 410 Gone is switched off, as the
-        Standard Webhooks specification asks."""
+        """An endpoint that answered 410 Gone is switched off, as the Standard Webhooks specification asks."""
         endpoint_id = endpoint_id_of(delivery.channel)
-        if endpoint_id is None:
-            return
-        if delivered:
-            endpoint_attempt_record(endpoint_id=endpoint_id, ok=True, at=timezone.now())
+        if delivered or endpoint_id is None:
             return
         last = DeliveryAttempt.objects.filter(delivery=delivery).order_by("-number").values_list(
             "response_status", flat=True).first()

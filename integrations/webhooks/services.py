@@ -86,6 +86,12 @@ def endpoint_secret_rotate(*, endpoint_id: int) -> str:
     return endpoint.secret
 
 
+def endpoint_success_write_due(*, endpoint: WebhookEndpoint, at: datetime) -> bool:
+    """Whether a success at `at` changes what `endpoint` (as read) keeps: the filter of the write below."""
+    return endpoint.failing_since is not None or endpoint.last_success_at is None \
+        or endpoint.last_success_at < at - SUCCESS_WRITE_INTERVAL
+
+
 def endpoint_attempt_record(*, endpoint_id: int, ok: bool, at: datetime) -> None:
     """Keep the endpoint's health after an attempt: a success clears `failing_since`, a failure starts it."""
     endpoints = WebhookEndpoint.objects.filter(pk=endpoint_id)

@@ -92,6 +92,8 @@ def _insert_sql(model: type[Model], using: str, rows: int, ignore_conflicts: boo
 def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> int:
     """INSERT these new model instances in one statement and set their ids; the number inserted.
 
+    New instances only: their ids are the database's, and their related objects already saved.
+
     What `Model.save()` and `bulk_create()` write (each field's `pre_save`, so `auto_now` is
     filled, and its conversion for the database), without the ORM's statement compiler, which
     costs several times what the database spends running such an INSERT; the statement's text is
@@ -113,7 +115,9 @@ def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> int:
     with db.cursor() as cursor:
         cursor.execute(sql, params)
         ids = cursor.fetchall()
-    for obj, (pk,) in zip(objs, ids, strict=False):
+    if len(ids) != len(objs) and not ignore_conflicts:
+        raise RuntimeError(f"Inserted {len(ids)} rows of {len(objs)} {model.__name__} instances.")
+    for obj, (pk,) in zip(objs, ids, strict=False):  # with ignore_conflicts: none, or the one
         obj.pk = pk
         obj._state.adding, obj._state.db = False, db.alias
     return len(ids)

@@ -170,6 +170,24 @@ def test_attempts_keep_the_endpoints_health(make_order, partners, httpserver):
     assert healthy.last_success_at >= failing.failing_since
 
 
+def test_a_failure_after_a_success_in_one_batch_leaves_the_endpoint_failing(make_order, partners, httpserver):
+    # given: two deliveries sent together; the endpoint takes the first and fails the second
+    first = subscriber_delivery(make_order(order_id=115), partners)
+    second = subscriber_delivery(make_order(order_id=116), partners)
+    httpserver.clear_all_handlers()
+    httpserver.expect_ordered_request(SUBSCRIBER).respond_with_handler(partners.subscriber)
+    httpserver.expect_ordered_request(SUBSCRIBER).respond_with_data("down", status=500)
+    # when
+    deliveries_send(delivery_ids=[first.pk, second.pk])
+    # then: the last answer was a failure, and the endpoint says so
+    states = dict(Delivery.objects.filter(pk__in=[first.pk, second.pk]).values_list("pk", "state"))
+    assert states == {first.pk: "delivered", second.pk: "pending"}
+    endpoint = WebhookEndpoint.objects.get(pk=partners.subscription.pk)
+    assert endpoint.failing_since is not None
+    assert endpoint.last_success_at is not None
+    assert endpoint.last_success_at <= endpoint.failing_since
+
+
 def test_a_410_gone_fails_the_delivery_and_switches_the_endpoint_off(make_order, partners, httpserver):
     # given: the subscriber says it wants no more events
     httpserver.clear_all_handlers()

@@ -89,3 +89,25 @@ def test_a_row_is_read_by_a_unique_column_with_its_values_converted():
     assert (mapping.created_at, mapping.is_final) == StatusMapping.objects.values_list(
         "created_at", "is_final").get(shop_status_id=1)
     assert row_by(StatusMapping, "shop_status_id", 987654) is None
+
+
+def test_an_insert_stores_what_save_stores():
+    # given: two orders alike but for their number, with decimals to round, JSON, an aware time
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    values = {"status": StatusMapping.objects.get(shop_status_id=1), "shop_status_id": 1, "payed": True,
+              "total_sum": Decimal("12.345"), "total_quantity": Decimal("1.5"), "raw_payload": {"a": [1, "ї", None]},
+              "stat_created": dt.datetime(2016, 12, 5, 15, 46, 40, tzinfo=ZoneInfo("Europe/Kyiv"))}
+    saved, inserted = Order(shop_order_id="A", **values), Order(shop_order_id="B", **values)
+    # when: one is saved by the ORM, the other inserted
+    saved.save()
+    insert([inserted])
+    # then: the rows differ only in what must differ
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {connection.ops.quote_name(Order._meta.db_table)} WHERE id IN (%s, %s) "
+                       "ORDER BY id", [saved.pk, inserted.pk])
+        columns = [column[0] for column in cursor.description]
+        first, second = cursor.fetchall()
+    differ = {name for name, a, b in zip(columns, first, second, strict=True) if a != b}
+    assert differ <= {"id", "shop_order_id", "created_at", "updated_at"}
