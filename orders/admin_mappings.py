@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import StatusMapping
+from orders.services.catch_up import status_catch_up_queue
 
 
 class StatusMappingAdminForm(forms.ModelForm):
@@ -62,6 +64,18 @@ class StatusMappingAdmin(admin.ModelAdmin):
         (_("Shop"), {"fields": ["shop_enabled"]}),
         (_("What the buyer sees"), {"fields": ["preview"]}),
     ]
+
+    def save_model(self, request: HttpRequest, obj: StatusMapping, form: forms.ModelForm, change: bool) -> None:
+        """A placeholder a manager has just set up: the orders already in it are told, as if they had just arrived."""
+        set_up = change and "needs_setup" in form.changed_data and not obj.needs_setup
+        super().save_model(request, obj, form, change)
+        if set_up:
+            waiting = status_catch_up_queue(mapping=obj)
+            if waiting:
+                self.message_user(request, ngettext(
+                    "%(n)d order is already in this status: the partners that hear of it now are being told.",
+                    "%(n)d orders are already in this status: the partners that hear of it now are being told.",
+                    waiting) % {"n": waiting}, messages.INFO)
 
     @admin.display(description="Choco")
     def choco_summary(self, obj: StatusMapping) -> str:

@@ -6,6 +6,7 @@ keep the names they had when these tasks lived in the `integrations` app.
 
 from celery import shared_task
 
+from orders.services.catch_up import STATUS_CATCH_UP_TASK, status_catch_up
 from orders.services.dispatch import deliveries_send, delivery_send
 from orders.services.outbox import DELIVERIES_SEND_BATCH_TASK, DELIVERY_SEND_TASK, deliveries_enqueue_batch
 from orders.services.sweeper import deliveries_sweep
@@ -27,6 +28,12 @@ def deliveries_send_batch_task(self, delivery_ids: list[int]) -> None:
     left = deliveries_send(delivery_ids=delivery_ids, task_id=self.request.id or "", wait_outcome=False)
     if left:
         deliveries_enqueue_batch(left)
+
+
+@shared_task(name=STATUS_CATCH_UP_TASK, acks_late=True, ignore_result=True)
+def status_catch_up_task(mapping_id: int) -> None:
+    """Tell the partners of the orders in a status a manager has just set up (safe to run twice)."""
+    status_catch_up(mapping_id=mapping_id)
 
 
 @shared_task(name="integrations.deliveries_sweep", ignore_result=True)
