@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -135,27 +135,18 @@ def _insert_with_orm(objs: Sequence[Model], *, ignore_conflicts: bool, using: st
     return 1
 
 
-Converters = list[tuple[int, list[Callable[..., Any]], Any]]
-
-
 @functools.lru_cache(maxsize=64)
-def _select_by(model: type[Model], using: str, column: str) -> tuple[str, list[str], Converters]:
-    """The SELECT of `model`'s row by `column`, its field names, and the conversions of its values.
+def _select_by(model: type[Model], using: str, column: str) -> tuple[str, list[str], list[Any]]:
+    """The SELECT of `model`'s row by `column`, its field names, and its columns as expressions.
 
-    The conversions are those a query applies (the backend's, then the field's: SQLite's text
-    dates become datetimes, a JSON column is parsed).
+    Only text and the model's own objects are kept: a connection is per thread, and one kept here
+    would outlive its thread with its socket open.
     """
-    db = connections[using]
+    ops = connections[using].ops
     fields = model._meta.concrete_fields
-    columns = ", ".join(db.ops.quote_name(field.column) for field in fields)
-    sql = f"SELECT {columns} FROM {db.ops.quote_name(model._meta.db_table)} WHERE {db.ops.quote_name(column)} = %s"  # noqa: S608
-    converters: Converters = []
-    for position, field in enumerate(fields):
-        col = field.get_col(model._meta.db_table)
-        found = db.ops.get_db_converters(col) + col.get_db_converters(db)
-        if found:
-            converters.append((position, found, col))
-    return sql, [field.attname for field in fields], converters
+    columns = ", ".join(ops.quote_name(field.column) for field in fields)
+    sql = f"SELECT {columns} FROM {ops.quote_name(model._meta.db_table)} WHERE {ops.quote_name(column)} = %s"  # noqa: S608
+    return sql, [field.attname for field in fields], [field.get_col(model._meta.db_table) for field in fields]
 
 
 def row_by(model: type[ModelT], column: str, value: int | str) -> ModelT | None:
@@ -166,14 +157,16 @@ def row_by(model: type[ModelT], column: str, value: int | str) -> ModelT | None:
     """
     using = router.db_for_read(model)
     db = connections[using]
-    sql, names, converters = _select_by(model, using, column)
+    sql, names, cols = _select_by(model, using, column)
     with db.cursor() as cursor:
         cursor.execute(sql, [value])
         found = cursor.fetchone()
     if found is None:
         return None
     values = list(found)
-    for position, functions, col in converters:
-        for convert in functions:
+    # The conversions a query applies: the backend's, then the field's (SQLite's text dates become
+    # datetimes, a JSON column is parsed).
+    for position, col in enumerate(cols):
+        for convert in db.ops.get_db_converters(col) + col.get_db_converters(db):
             values[position] = convert(values[position], col, db)
     return model.from_db(using, names, values)

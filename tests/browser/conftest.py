@@ -3,6 +3,7 @@
 import shutil
 
 import pytest
+from django.db import connections
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -26,3 +27,7 @@ def browser(monkeypatch):
             yield launched
         finally:
             launched.close()
+            # The test's queries ran beside Playwright's loop, where Django keeps connections per
+            # context, not per thread: closed here, or the one it opened outlived the test and kept
+            # the test database from being dropped ("being accessed by other users").
+            connections.close_all()
