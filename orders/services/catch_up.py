@@ -13,7 +13,7 @@ from django.db import transaction
 
 from hub.publishing import task_publish
 from orders.models import Delivery, Order, StatusChange, StatusMapping
-from orders.services.outbox import deliveries_create_for_change
+from orders.services.outbox import deliveries_create_for_change, deliveries_enqueue_batch
 
 # The task (orders/tasks.py) that runs `status_catch_up`, by name: it imports this module.
 STATUS_CATCH_UP_TASK = "orders.status_catch_up"
@@ -66,12 +66,14 @@ def _orders_tell(orders: list[Order], mapping: StatusMapping) -> int:
             status_change__in=[change.pk for change in latest.values()], for_payment=False,
             resend_of__isnull=True).values_list("status_change_id", "channel"):
         told.setdefault(change_id, set()).add(channel)
-    created = 0
+    created: list[int] = []
     for order in orders:
         newest = latest.get(order.pk)
         if newest is None or newest.to_status_id != mapping.pk:
             continue
         order.status = mapping
-        created += len(deliveries_create_for_change(change=newest, order=order, mapping=mapping,
-                                                    skip_channels=told.get(newest.pk, set())))
-    return created
+        created += [delivery.pk for delivery in deliveries_create_for_change(
+            change=newest, order=order, mapping=mapping, skip_channels=told.get(newest.pk, set()), enqueue=False)]
+    if created:  # one task for the chunk's deliveries, once they are committed
+        transaction.on_commit(partial(deliveries_enqueue_batch, created))
+    return len(created)

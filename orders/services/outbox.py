@@ -71,9 +71,11 @@ def _enqueue_on_commit(deliveries: list[Delivery]) -> None:
 
 
 def deliveries_create_for_change(
-    *, change: StatusChange, order: Order, mapping: StatusMapping, skip_channels: Iterable[str] = ()
+    *, change: StatusChange, order: Order, mapping: StatusMapping, skip_channels: Iterable[str] = (),
+    enqueue: bool = True,
 ) -> list[Delivery]:
-    """One delivery per channel that must hear of `change`, queued after commit.
+    """One delivery per channel that must hear of `change`, queued after commit (unless `enqueue` is
+    False: the caller queues them, with others).
 
     Call inside the status change's transaction. Older deliveries of the same order and channel
     that have not been sent yet are superseded: only the newest status goes out (a payment the
@@ -90,7 +92,8 @@ def deliveries_create_for_change(
             deliveries_supersede_pending(order_id=order.pk, channel=channel, why="A newer status replaced this one.")
         created.append(_delivery_create(partner=partner, channel=channel, order=order, change=change,
                                         mapping=mapping, payment_changed=payment))
-    _enqueue_on_commit(created)
+    if enqueue:
+        _enqueue_on_commit(created)
     return created
 
 

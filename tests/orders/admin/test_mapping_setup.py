@@ -37,15 +37,22 @@ def _channels(order: Order) -> list[str]:
     return sorted(order.deliveries.values_list("channel", flat=True))
 
 
-def test_setting_up_the_status_tells_each_partner_of_every_order_in_it_once(orders_in_a_new_status, partners):
+def test_setting_up_the_status_tells_each_partner_of_every_order_in_it_once(
+    orders_in_a_new_status, partners, monkeypatch, django_capture_on_commit_callbacks
+):
     # given: the manager sets the placeholder up for Imshop (the subscription takes every status)
     placeholder = StatusMapping.objects.get(shop_status_id=UNKNOWN)
     _set_up(placeholder)
+    queued: list[list[int]] = []
+    monkeypatch.setattr(catch_up, "deliveries_enqueue_batch", queued.append)
     # when: the orders in it are told, twice (a task may run twice)
-    created = status_catch_up(mapping_id=placeholder.pk)
-    again = status_catch_up(mapping_id=placeholder.pk)
-    # then: one delivery per order and partner, for the change that brought the order there
+    with django_capture_on_commit_callbacks(execute=True):
+        created = status_catch_up(mapping_id=placeholder.pk)
+        again = status_catch_up(mapping_id=placeholder.pk)
+    # then: one delivery per order and partner, for the change that brought the order there, queued together
     assert (created, again) == (6, 0)
+    assert [sorted(ids) for ids in queued] == [sorted(Delivery.objects.filter(
+        order__in=orders_in_a_new_status).values_list("pk", flat=True))]
     for order in orders_in_a_new_status:
         assert _channels(order) == sorted(["imshop", partners.subscription.channel])
         change = order.status_changes.get(to_status=placeholder)
