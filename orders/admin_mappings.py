@@ -73,8 +73,10 @@ class StatusMappingAdmin(admin.ModelAdmin):
             waiting = status_catch_up_queue(mapping=obj)
             if waiting:
                 self.message_user(request, ngettext(
-                    "%(n)d order is already in this status: the partners that hear of it now are being told.",
-                    "%(n)d orders are already in this status: the partners that hear of it now are being told.",
+                    "%(n)d order is already in this status: the partners that hear of it now are being told. "
+                    "A partner turned on later hears only of orders that reach the status after that.",
+                    "%(n)d orders are already in this status: the partners that hear of it now are being told. "
+                    "A partner turned on later hears only of orders that reach the status after that.",
                     waiting) % {"n": waiting}, messages.INFO)
 
     @admin.display(description="Choco")

@@ -49,3 +49,13 @@ def test_a_valid_body_after_a_refused_one_is_taken_and_nothing_of_either_is_held
     held = [vars(s) for s in validation._local.serializers.values()]
     assert held
     assert not any({"initial_data", "_validated_data", "_errors"} & state.keys() for state in held)
+
+
+@pytest.mark.parametrize(("field", "value"), [("order_id", [1, 2]), ("stat_created", "yesterday"),
+                                              ("stat_created", 5), ("stat_created", "1900-01-01 00:00:00")])
+def test_the_shop_formats_own_messages_are_in_the_requests_language(shop_payload, field, value):
+    body = {**shop_payload, field: value}
+    with translation.override("ru"), pytest.raises(serializers.ValidationError) as refused:
+        shop_order_validated(body)
+    message = str(refused.value.detail[field][0])  # type: ignore[index]
+    assert message.startswith("Ожидал"), message

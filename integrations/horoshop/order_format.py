@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -66,7 +67,7 @@ class ShopOrderNumberField(serializers.Field):
     """Horoshop's order number: an int, or its ASCII digits as a string; stored as canonical digits."""
 
     default_error_messages = {
-        "invalid": "Expected the shop's order number: a positive integer, or its digits as a string.",
+        "invalid": _("Expected the shop's order number: a positive integer, or its digits as a string."),
     }
 
     def to_internal_value(self, data: Any) -> str:
@@ -116,16 +117,17 @@ class ShopDateTimeField(serializers.Field):
         if data in ("", None):
             return None
         if not isinstance(data, str):
-            raise serializers.ValidationError("Expected a date-time string like 2016-12-05 15:46:40.")
+            raise serializers.ValidationError(_("Expected a date-time string like 2016-12-05 15:46:40."))
         for fmt in SHOP_DATETIME_FORMATS:
             try:
                 parsed = datetime.strptime(data.strip(), fmt)
             except ValueError:
                 continue
             if not MIN_YEAR <= parsed.year <= MAX_YEAR:
-                raise serializers.ValidationError(f"Expected a date-time between {MIN_YEAR} and {MAX_YEAR}.")
+                raise serializers.ValidationError(
+                    _("Expected a date-time between %(first)d and %(last)d.") % {"first": MIN_YEAR, "last": MAX_YEAR})
             return parsed.replace(tzinfo=ZoneInfo(settings.SHOP_TIMEZONE))
-        raise serializers.ValidationError("Expected a date-time like 2016-12-05 15:46:40.")
+        raise serializers.ValidationError(_("Expected a date-time like 2016-12-05 15:46:40."))
 
     def to_representation(self, value: datetime) -> str:
         return value.isoformat()
