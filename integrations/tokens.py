@@ -106,7 +106,7 @@ class CachedTokenStore:
         self._database.forget(name, token=token if token is not None else kept or None)
 
     def clear(self) -> None:
-        """Forget every token this process holds (the table keeps them): tests, and a changed login."""
+        """Forget every token this process holds (the table keeps them), as a new process starts (tests)."""
         self._tokens.clear()
 
 

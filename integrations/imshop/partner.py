@@ -35,7 +35,7 @@ class ImshopPartner:
         return build_status_payload(order=order, mapping=mapping, payment_changed=payment_changed)
 
     def send_prepare(self, deliveries: list[Delivery]) -> None:
-        return None  # `send` reads nothing from the database (its token is kept in the process)
+        return None  # `send` reads nothing from the database (its key is a setting)
 
     def send(self, delivery: Delivery) -> Exchange:
         client = imshop_client_from_settings()

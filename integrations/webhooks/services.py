@@ -93,7 +93,10 @@ def endpoint_success_write_due(*, endpoint: WebhookEndpoint, at: datetime) -> bo
 
 
 def endpoint_attempt_record(*, endpoint_id: int, ok: bool, at: datetime) -> None:
-    """Keep the endpoint's health after an attempt: a success clears `failing_since`, a failure starts it."""
+    """Keep the endpoint's health after an attempt: a success clears `failing_since`, a failure starts it.
+
+    A success writes only what `endpoint_success_write_due` says is due (the same rule, in SQL).
+    """
     endpoints = WebhookEndpoint.objects.filter(pk=endpoint_id)
     if ok:
         endpoints.filter(Q(failing_since__isnull=False) | Q(last_success_at__isnull=True)
