@@ -94,6 +94,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The statements every webhook runs bind their values on the server (orders/services/
+    # statements.py), and psycopg prepares each on its fifth use on a connection. Only those:
+    # Django's own cursors bind on the client, which never prepares. PgBouncer in transaction
+    # mode needs 1.21+ with max_prepared_statements set, or DATABASE_PREPARED_STATEMENTS off.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "prepare_threshold", 5 if env.bool("DATABASE_PREPARED_STATEMENTS", default=True) else None
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

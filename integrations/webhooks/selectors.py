@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 
 from integrations.webhooks.models import WebhookEndpoint
 from orders.models import StatusMapping
+from orders.services.statements import hot_cursor
 
 # Channel labels are read for every delivery row an admin list shows: one query for all of them,
 # kept this many seconds (and forgotten at once when this process changes an endpoint).
@@ -37,7 +38,7 @@ def endpoint_ids_subscribed(*, mapping: StatusMapping) -> list[int]:
     Asked at every status change: a plain statement built once (the ORM compiled the join anew
     each time, for more than the rest of a webhook's reads together).
     """
-    with connection.cursor() as cursor:
+    with hot_cursor(connection) as cursor:
         cursor.execute(_subscribed_sql(connection.vendor), [True, True, mapping.pk])
         return [pk for (pk,) in cursor.fetchall()]
 

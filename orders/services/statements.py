@@ -15,11 +15,44 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+import psycopg
 from django.db import IntegrityError, connection, connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Field, Model
 from django.db.models.constants import OnConflict
 
 ModelT = TypeVar("ModelT", bound=Model)
+
+
+def hot_cursor(db: BaseDatabaseWrapper) -> CursorWrapper:
+    """A cursor for a statement run on every request, whose text never changes.
+
+    On PostgreSQL its values are sent apart from the statement, and psycopg prepares the
+    statement once it has run a few times on the connection (hub/settings.py sets how many,
+    DATABASE_PREPARED_STATEMENTS whether at all). Django's own cursor quotes every value into the
+    SQL text in Python (psycopg's client-side binding), and the server parses and plans that text
+    anew each time. Elsewhere, the usual cursor. Django's wrapper either way: its errors, and
+    the queries logged under DEBUG and counted by tests.
+    """
+    if db.vendor != "postgresql":
+        return db.cursor()
+    db.ensure_connection()
+    db.validate_thread_sharing()
+    with db.wrap_database_errors:
+        cursor = psycopg.Cursor(db.connection)
+    return _LoggedHotCursor(cursor, db) if db.queries_logged else CursorWrapper(cursor, db)
+
+
+class _LoggedHotCursor(CursorDebugWrapper):
+    """Django's query log for a hot statement: its text as given, and its values.
+
+    Django would read the statement back from psycopg, which does not keep a prepared one.
+    """
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        with self.debug_sql(sql, params):
+            return CursorWrapper.execute(self, sql, params)
 
 
 def table(model: type[Model]) -> str:
@@ -112,7 +145,7 @@ def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> int:
         return _insert_with_orm(objs, ignore_conflicts=ignore_conflicts, using=db.alias)
     sql, fields = _insert_sql(model, db.alias, len(objs), ignore_conflicts)
     params = [field.get_db_prep_save(field.pre_save(obj, True), connection=db) for obj in objs for field in fields]
-    with db.cursor() as cursor:
+    with hot_cursor(db) as cursor:
         cursor.execute(sql, params)
         ids = cursor.fetchall()
     if len(ids) != len(objs) and not ignore_conflicts:
@@ -158,7 +191,7 @@ def row_by(model: type[ModelT], column: str, value: int | str) -> ModelT | None:
     using = router.db_for_read(model)
     db = connections[using]
     sql, names, cols = _select_by(model, using, column)
-    with db.cursor() as cursor:
+    with hot_cursor(db) as cursor:
         cursor.execute(sql, [value])
         found = cursor.fetchone()
     if found is None:
