@@ -16,7 +16,16 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import psycopg
-from django.db import IntegrityError, connection, connections, router, transaction
+from django.db import (
+    DataError,
+    IntegrityError,
+    NotSupportedError,
+    OperationalError,
+    connection,
+    connections,
+    router,
+    transaction,
+)
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Field, Model
@@ -32,16 +41,43 @@ def hot_cursor(db: BaseDatabaseWrapper) -> CursorWrapper:
     statement once it has run a few times on the connection (hub/settings.py sets how many,
     DATABASE_PREPARED_STATEMENTS whether at all). Django's own cursor quotes every value into the
     SQL text in Python (psycopg's client-side binding), and the server parses and plans that text
-    anew each time. Elsewhere, the usual cursor. Django's wrapper either way: its errors, and
-    the queries logged under DEBUG and counted by tests.
+    anew each time. Elsewhere, the usual cursor.
+
+    Otherwise it is Django's cursor: a connection the server dropped is replaced first
+    (CONN_HEALTH_CHECKS), errors are Django's, and queries are logged under DEBUG and counted by
+    tests. A prepared SELECT whose columns a migration has since retyped fails once ("cached
+    plan must not change result type", raised as an OperationalError: try again); the rollback
+    that follows makes psycopg forget every prepared statement of the connection, and the next
+    request prepares them again.
     """
     if db.vendor != "postgresql":
         return db.cursor()
+    db.close_if_health_check_failed()
     db.ensure_connection()
     db.validate_thread_sharing()
     with db.wrap_database_errors:
         cursor = psycopg.Cursor(db.connection)
-    return _LoggedHotCursor(cursor, db) if db.queries_logged else CursorWrapper(cursor, db)
+    return _LoggedHotCursor(cursor, db) if db.queries_logged else _HotCursor(cursor, db)
+
+
+def _hot_execute(cursor: CursorWrapper, sql: Any, params: Any) -> Any:
+    try:
+        return CursorWrapper.execute(cursor, sql, params)
+    except NotSupportedError as exc:
+        if "cached plan must not change result type" not in str(exc):
+            raise
+        # Passing: the rollback that follows drops the connection's prepared statements. An
+        # OperationalError is what the API answers 503 to, so the sender comes back.
+        raise OperationalError(f"A prepared statement predates a migration; try again: {exc}") from exc
+    except OverflowError as exc:
+        # psycopg's binary dumper refuses a number no PostgreSQL integer holds, before the server
+        # sees it; the database would have said "out of range".
+        raise DataError(f"A number is out of range for its column: {exc}") from exc
+
+
+class _HotCursor(CursorWrapper):
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        return _hot_execute(self, sql, params)
 
 
 class _LoggedHotCursor(CursorDebugWrapper):
@@ -52,7 +88,7 @@ class _LoggedHotCursor(CursorDebugWrapper):
 
     def execute(self, sql: Any, params: Any = None) -> Any:
         with self.debug_sql(sql, params):
-            return CursorWrapper.execute(self, sql, params)
+            return _hot_execute(self, sql, params)
 
 
 def table(model: type[Model]) -> str:

@@ -7,8 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, OperationalError, close_old_connections, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from orders.models import Order, StatusMapping
@@ -93,3 +94,67 @@ def test_a_refused_hot_insert_raises_djangos_error_and_the_next_one_works():
     insert([_order("7203")])
     assert list(Order.objects.filter(shop_order_id__in=["7202", "7203"]).values_list("shop_order_id", flat=True)) \
         == ["7203"]
+
+
+def _mapping() -> StatusMapping:
+    """A mapping of its own: a test that commits starts from empty tables, without the seeded ones."""
+    return StatusMapping.objects.get_or_create(shop_status_id=4242, defaults={"code": "t4242", "name": "Test"})[0]
+
+
+def _other_connection() -> psycopg.Connection:
+    """A connection of its own, as another process (an operator, a migration) would hold."""
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    return psycopg.connect(**params, autocommit=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_the_server_dropped_is_replaced_before_a_hot_statement():
+    # given: a persistent connection that PostgreSQL ends (a restart, a failover, an idle timeout)
+    _mapping()
+    with _other_connection() as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+    # when: the next request's first statement is a hot one
+    close_old_connections()  # what Django does as a request starts
+    connection.health_check_done = False  # type: ignore[attr-defined]  # ... on a connection it keeps
+    mapping = row_by(StatusMapping, "shop_status_id", 4242)
+    # then: it ran on a new connection
+    assert mapping == _mapping()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_prepared_read_fails_once_after_its_columns_are_retyped_then_works():
+    # given: the mapping read is prepared on this connection
+    _mapping()
+    for _ in range(6):
+        assert row_by(StatusMapping, "shop_status_id", 4242) is not None
+    table_name = StatusMapping._meta.db_table
+    with _other_connection() as other:
+        other.execute(f'ALTER TABLE "{table_name}" ALTER COLUMN name TYPE varchar(150)')
+    try:
+        # when: requests read it again, each in its transaction (as every intake does)
+        outcomes = []
+        for _ in range(3):
+            try:
+                with transaction.atomic():
+                    row_by(StatusMapping, "shop_status_id", 4242)
+                outcomes.append("ok")
+            except OperationalError as exc:
+                outcomes.append("try again" if "cached plan must not change result type" in str(exc) else str(exc))
+        # then: the first fails as a passing error (the API answers 503); its rollback drops the
+        # prepared statement
+        assert outcomes == ["try again", "ok", "ok"]
+    finally:
+        connection.close()
+        with _other_connection() as other:
+            other.execute(f'ALTER TABLE "{table_name}" ALTER COLUMN name TYPE varchar(100)')
+
+
+def test_a_number_no_column_holds_is_djangos_data_error():
+    # given: a shop user id past PostgreSQL's bigint (psycopg refuses it before sending)
+    order = _order("7301")
+    order.shop_user_id = 2**63
+    # when / then: the error is the database's kind, which callers catch (DatabaseError)
+    with pytest.raises(DataError, match="out of range"), transaction.atomic():
+        insert([order])
