@@ -1,10 +1,11 @@
-"""kombu's Redis transport, with one Redis client per channel for publishing.
+"""kombu's Redis transport, with one Redis client per channel.
 
-kombu builds a new `redis.Redis` object for every message it publishes (its `conn_or_acquire`).
-The connection comes from the channel's pool either way; building the client copies redis-py's
-table of some 170 response callbacks, and that was a tenth of a webhook's CPU. A client over a
-connection pool is safe to share between threads (redis-py takes a connection per command), so
-the channel keeps one.
+kombu builds a new `redis.Redis` object for every message it publishes or acknowledges (its
+`conn_or_acquire`). The connection comes from the channel's pool either way; building the client
+copies redis-py's table of some 170 response callbacks (a task's publish took 1.30 ms of CPU
+with it, 1.04 without). A client over a connection pool is safe to share between threads
+(redis-py takes a connection per command, a pipeline its own), so the channel keeps one. The
+worker's blocking reads keep kombu's separate client.
 
 hub.celery makes `redis://` and `rediss://` broker URLs mean this transport.
 """

@@ -15,7 +15,6 @@ broker.transport_register()
 broker_redis.transport_register()
 
 
-
 class DjangoSettingsConfig(Mapping[str, Any]):
     """Django's CELERY_* settings as Celery's configuration, read live (tests override them).
 
