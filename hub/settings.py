@@ -95,7 +95,7 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # The statements every webhook runs bind their values on the server (orders/services/
-    # statements.py), and psycopg prepares each on its fifth use on a connection. Only those:
+    # statements.py), and psycopg prepares each once it has run five times on a connection. Only those:
     # Django's own cursors bind on the client, which never prepares. PgBouncer in transaction
     # mode needs 1.21+ with max_prepared_statements set, or DATABASE_PREPARED_STATEMENTS off.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
