@@ -103,6 +103,20 @@ else:
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# How a request that created deliveries gets them sent (orders/services/wakeups.py): "notify" names
+# them in a pg_notify of its transaction and a worker queues their task (PostgreSQL only; behind a
+# PgBouncer in transaction mode, the worker's LISTEN needs DELIVERY_LISTEN_URL straight to the
+# server); "publish" queues the task from the request after commit.
+DELIVERY_WAKEUP = env.str(
+    "DELIVERY_WAKEUP", default="publish" if DATABASES["default"]["ENGINE"].endswith("sqlite3") else "notify"
+)
+if DELIVERY_WAKEUP not in ("notify", "publish"):
+    raise ImproperlyConfigured(f"DELIVERY_WAKEUP: expected notify or publish, not {DELIVERY_WAKEUP!r}.")
+if DELIVERY_WAKEUP == "notify" and "postgresql" not in DATABASES["default"]["ENGINE"]:
+    raise ImproperlyConfigured("DELIVERY_WAKEUP=notify needs PostgreSQL (DATABASE_URL); use publish.")
+# The connection the listening worker uses (default: DATABASE_URL's).
+DELIVERY_LISTEN_URL = env.str("DELIVERY_LISTEN_URL", default="")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -4,12 +4,17 @@ Their names are the wire interface (queued messages and the beat schedule name t
 keep the names they had when these tasks lived in the `integrations` app.
 """
 
-from celery import shared_task
+from typing import Any
 
+from celery import shared_task
+from celery.signals import worker_ready, worker_shutdown
+
+from orders.relay import relay_start, relay_stop
 from orders.services.catch_up import STATUS_CATCH_UP_TASK, status_catch_up
 from orders.services.dispatch import deliveries_send, delivery_send
 from orders.services.outbox import DELIVERIES_SEND_BATCH_TASK, DELIVERY_SEND_TASK, deliveries_enqueue_batch
 from orders.services.sweeper import deliveries_sweep
+from orders.services.wakeups import wakeup_by_notify
 
 
 @shared_task(bind=True, name=DELIVERY_SEND_TASK, acks_late=True, ignore_result=True)
@@ -40,3 +45,15 @@ def status_catch_up_task(mapping_id: int) -> None:
 def deliveries_sweep_task() -> None:
     """Queue the due deliveries (beat runs this every few seconds)."""
     deliveries_sweep()
+
+
+@worker_ready.connect
+def _wakeup_relay_start(**kwargs: Any) -> None:
+    """With DELIVERY_WAKEUP = "notify", every worker process runs a relay (one at a time relays)."""
+    if wakeup_by_notify():
+        relay_start()
+
+
+@worker_shutdown.connect
+def _wakeup_relay_stop(**kwargs: Any) -> None:
+    relay_stop()

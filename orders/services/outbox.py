@@ -19,6 +19,7 @@ from hub.publishing import task_publish
 from orders.models import Delivery, Order, StatusChange, StatusMapping
 from orders.partners import Partner, partners
 from orders.services.statements import insert
+from orders.services.wakeups import deliveries_announce, wakeup_by_notify
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +66,18 @@ def _delivery_create(
 
 
 def _enqueue_on_commit(deliveries: list[Delivery]) -> None:
-    """After the transaction commits, one task for these deliveries (a task costs a worker more than a row)."""
-    if deliveries:
-        transaction.on_commit(partial(deliveries_enqueue, [delivery.pk for delivery in deliveries]))
+    """Once the transaction commits, one task for these deliveries (a task costs a worker more than a row).
+
+    With DELIVERY_WAKEUP = "notify" the listening worker queues it (orders/services/wakeups.py);
+    otherwise this process does, after commit.
+    """
+    ids = [delivery.pk for delivery in deliveries]
+    if not ids:
+        return
+    if wakeup_by_notify():
+        deliveries_announce(ids)
+    else:
+        transaction.on_commit(partial(deliveries_enqueue, ids))
 
 
 def deliveries_create_for_change(
@@ -164,6 +174,6 @@ def deliveries_resend(*, delivery_ids: Iterable[int]) -> tuple[int, int]:
                 payload=original.payload, next_attempt_at=now, enqueued_at=now, resend_of=original,
                 request_id=request_id_get(),
             )
-            transaction.on_commit(partial(deliveries_enqueue, [copy.pk]))
+            _enqueue_on_commit([copy])
             resent += 1
     return resent, skipped

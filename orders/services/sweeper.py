@@ -16,13 +16,16 @@ from orders.services.outbox import deliveries_enqueue_batch
 logger = logging.getLogger(__name__)
 
 
-def deliveries_sweep(*, now=None) -> int:
+def deliveries_sweep(*, now=None, requeue_announced_before=None) -> int:
     """Queue every due delivery that has no live task. Returns how many were queued.
 
     Recovers what a crash leaves behind: a SENDING row whose worker died (lease over) goes back to
     PENDING; a PENDING row queued long ago whose task never ran (lost by the broker) is queued
     again. Rows of paused channels wait. Running it twice at once queues a row at most twice,
     and a duplicate task sends nothing.
+
+    `requeue_announced_before` (the wake-up relay taking over) queues again every row queued or
+    announced before then, instead of only those queued DELIVERY_REQUEUE_AFTER ago.
     """
     now = now or timezone.now()
     lost = Delivery.objects.filter(state=Delivery.State.SENDING, lease_until__lt=now)
@@ -36,7 +39,7 @@ def deliveries_sweep(*, now=None) -> int:
             state=Delivery.State.PENDING, next_attempt_at=now, enqueued_at=None, lease_until=None,
             last_error="The worker sending this stopped before it finished; sending again.", updated_at=now,
         )
-    stale = now - timedelta(seconds=settings.DELIVERY_REQUEUE_AFTER)
+    stale = requeue_announced_before or now - timedelta(seconds=settings.DELIVERY_REQUEUE_AFTER)
     paused = list(ChannelSwitch.objects.filter(paused=True).values_list("channel", flat=True))
     with transaction.atomic():
         due = (

@@ -57,6 +57,7 @@ def _delivered() -> bool:
 def test_a_webhook_is_answered_and_kept_while_the_broker_is_down(partners, shop_payload, default_mappings, settings):
     # given
     settings.DELIVERY_REQUEUE_AFTER = 1
+    settings.DELIVERY_WAKEUP = "publish"  # the request itself talks to the broker
     payload = {**shop_payload, "choco_user_id": 1234567, "imshop_uuid": "cfe64e76"}
     with broker_unreachable():
         # when

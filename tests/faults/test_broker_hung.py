@@ -80,6 +80,7 @@ def test_a_hung_broker_adds_at_most_about_a_second_to_a_webhook(shop_payload, de
     # given: an order that two partners must hear of, and a broker that never answers
     settings.CHOCO_CLIENT_ID, settings.CHOCO_CLIENT_SECRET = "id", "secret"
     settings.IMSHOP_STATUS_URL = "http://127.0.0.1:9/imshop"
+    settings.DELIVERY_WAKEUP = "publish"  # the request itself talks to the broker
     payload = {**shop_payload, "choco_user_id": 1234567, "imshop_uuid": "cfe64e76"}
     with hung_tcp_server() as url, publishing_to(url):
         # when

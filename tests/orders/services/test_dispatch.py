@@ -72,6 +72,13 @@ def queued(callbacks: list) -> list[list[int]]:
             if isinstance(cb, partial) and cb.func.__name__ == "deliveries_enqueue"]
 
 
+@pytest.fixture
+def published_by_request(settings) -> None:
+    """The request queues its own task (DELIVERY_WAKEUP = "publish", SQLite's way; test_wakeups.py has the other)."""
+    settings.DELIVERY_WAKEUP = "publish"
+
+
+@pytest.mark.usefixtures("published_by_request")
 def test_deliveries_are_queued_only_after_commit(make_order, partners, django_capture_on_commit_callbacks):
     # when
     with django_capture_on_commit_callbacks() as callbacks:
@@ -80,6 +87,7 @@ def test_deliveries_are_queued_only_after_commit(make_order, partners, django_ca
     assert queued(callbacks) == [sorted(order.deliveries.values_list("pk", flat=True))]
 
 
+@pytest.mark.usefixtures("published_by_request")
 def test_a_change_for_several_partners_is_queued_as_one_task(
     linked_order, partners, mapping, django_capture_on_commit_callbacks, monkeypatch
 ):
@@ -101,6 +109,7 @@ def test_a_change_for_several_partners_is_queued_as_one_task(
     assert published == [("integrations.deliveries_send_batch", new)]
 
 
+@pytest.mark.usefixtures("published_by_request")
 def test_a_single_delivery_is_queued_as_a_task_of_its_own(make_order, partners, monkeypatch,
                                                           django_capture_on_commit_callbacks):
     # given: Imshop alone hears of the order

@@ -1,0 +1,194 @@
+"""Delivery wake-ups on PostgreSQL: a request names its deliveries in a pg_notify, one worker relays them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from orders.models import Delivery, Order
+from orders.relay import WakeupRelay, relay_conninfo
+from orders.services import outbox
+from orders.services.wakeups import WAKEUP_CHANNEL, deliveries_announce, wakeup_ids
+from tests.conftest import webhook_url
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only: pg_notify"),
+]
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.02)
+    return check()
+
+
+@pytest.fixture
+def listener() -> Iterator[psycopg.Connection[Any]]:
+    """A connection of its own listening on the wake-up channel, as the relay's does."""
+    with psycopg.connect(autocommit=True, **relay_conninfo()) as conn:
+        conn.execute(f"LISTEN {WAKEUP_CHANNEL}")
+        yield conn
+
+
+def heard(conn: psycopg.Connection[Any], timeout: float = 0.5) -> list[int]:
+    return [pk for notify in conn.notifies(timeout=timeout) for pk in wakeup_ids(notify.payload)]
+
+
+@pytest.fixture
+def queued(monkeypatch) -> list[list[int]]:
+    """What the relay hands to `deliveries_enqueue`, batch by batch (the broker is not what is tested)."""
+    batches: list[list[int]] = []
+    monkeypatch.setattr("orders.relay.deliveries_enqueue", lambda ids: batches.append(list(ids)))
+    return batches
+
+
+@pytest.fixture
+def relays() -> Iterator[Callable[[], WakeupRelay]]:
+    started: list[WakeupRelay] = []
+
+    def start() -> WakeupRelay:
+        relay = WakeupRelay(retry_seconds=0.1)
+        relay.start()
+        started.append(relay)
+        return relay
+
+    yield start
+    for relay in started:
+        relay.stop()
+
+
+def test_a_webhook_queues_no_task_itself_and_names_its_deliveries_once_it_commits(
+        settings, api_client, shop_payload, default_mappings, partners, listener, monkeypatch):
+    settings.DELIVERY_WAKEUP = "notify"
+    published: list[str] = []
+    monkeypatch.setattr("orders.services.outbox.task_publish", lambda name, *args, what: published.append(name))
+
+    response = api_client.put(webhook_url(), shop_payload, format="json")
+
+    assert response.status_code == 200, response.content
+    deliveries = set(Delivery.objects.values_list("pk", flat=True))
+    assert deliveries, "the sample order reaches at least one partner"
+    assert set(heard(listener)) == deliveries
+    assert published == []
+
+
+def test_the_publish_setting_keeps_the_request_queueing_its_task(
+        settings, api_client, shop_payload, default_mappings, partners, listener, monkeypatch):
+    settings.DELIVERY_WAKEUP = "publish"
+    published: list[Any] = []
+    monkeypatch.setattr("orders.services.outbox.task_publish", lambda name, *args, what: published.append(args))
+
+    api_client.put(webhook_url(), shop_payload, format="json")
+
+    assert heard(listener) == []
+    assert sorted(pk for args in published for pk in ([args[0]] if isinstance(args[0], int) else args[0])) == sorted(
+        Delivery.objects.values_list("pk", flat=True))
+
+
+def _announce_and_fail(ids: list[int]) -> None:
+    with transaction.atomic():
+        deliveries_announce(ids)
+        raise RuntimeError("refused")
+
+
+def test_a_rolled_back_transaction_wakes_nobody(listener):
+    with pytest.raises(RuntimeError):
+        _announce_and_fail([41, 42])
+    with transaction.atomic():
+        deliveries_announce([43])
+    assert heard(listener) == [43]
+
+
+def test_a_large_batch_is_split_under_postgresql_s_payload_limit(listener):
+    ids = list(range(10**12, 10**12 + 1200))  # 13 digits each: one payload would pass 8000 bytes
+    with transaction.atomic():
+        deliveries_announce(ids)
+    assert heard(listener) == ids
+
+
+def test_the_relay_queues_what_it_hears_and_deliveries_heard_together_go_as_one_task(make_order, relays, queued):
+    relay = relays()
+    assert relay.relaying.wait(10)
+    with transaction.atomic():
+        deliveries_announce([101, 102, 103])
+
+    assert wait_for(lambda: queued == [[101, 102, 103]]), queued
+
+
+def test_the_relay_ignores_a_notification_that_is_not_its_own_and_goes_on(relays, queued):
+    relay = relays()
+    assert relay.relaying.wait(10)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_notify(%s, %s)", [WAKEUP_CHANNEL, "hello, world"])
+        cursor.execute("SELECT pg_notify(%s, %s)", [WAKEUP_CHANNEL, "7"])
+    assert wait_for(lambda: queued == [[7]]), queued
+
+
+def test_one_worker_relays_and_another_takes_over_when_it_stops(relays, queued):
+    first = relays()
+    assert first.relaying.wait(10)
+    second = relays()
+    time.sleep(0.5)
+    assert not second.relaying.is_set(), "two relays at once would queue every delivery twice"
+
+    first.stop()
+    assert second.relaying.wait(10)
+    with transaction.atomic():
+        deliveries_announce([5])
+    assert wait_for(lambda: [5] in queued), queued
+
+
+def test_a_relay_whose_connection_is_killed_relays_again(relays, queued):
+    relay = relays()
+    assert relay.relaying.wait(10)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE query LIKE 'LISTEN%%' AND datname = current_database()")
+    assert wait_for(lambda: not relay.relaying.is_set(), 5)
+    assert relay.relaying.wait(10)
+    with transaction.atomic():
+        deliveries_announce([9])
+    assert wait_for(lambda: [9] in queued), queued
+
+
+def test_deliveries_announced_while_nobody_listened_are_queued_when_a_relay_starts(
+        make_order, partners, relays, monkeypatch):
+    order = make_order()
+    made = Delivery.objects.filter(order=order)
+    assert made.exists()
+    Delivery.objects.filter(order=order).update(enqueued_at=timezone.now())  # announced, never heard
+    swept: list[list[int]] = []
+    monkeypatch.setattr("orders.services.sweeper.deliveries_enqueue_batch", lambda ids: swept.append(list(ids)))
+
+    relay = relays()
+
+    assert relay.relaying.wait(10)
+    assert wait_for(lambda: sorted(pk for batch in swept for pk in batch) == sorted(made.values_list("pk", flat=True)))
+    assert Order.objects.count() == 1
+
+
+def test_the_relay_starts_in_a_worker_only_when_notify_is_chosen(settings, monkeypatch):
+    from orders import tasks
+
+    started: list[bool] = []
+    monkeypatch.setattr(tasks, "relay_start", lambda: started.append(True))
+    settings.DELIVERY_WAKEUP = "publish"
+    tasks._wakeup_relay_start()
+    settings.DELIVERY_WAKEUP = "notify"
+    tasks._wakeup_relay_start()
+    assert started == [True]
+
+
+def test_outbox_announces_through_the_wakeup_module():
+    # The request path names the module's function: a rename cannot leave it publishing silently.
+    assert outbox.deliveries_announce is deliveries_announce
