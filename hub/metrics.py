@@ -47,6 +47,12 @@ class HubCollector(Collector):
         poll = GaugeMetricFamily("hub_last_good_poll_timestamp_seconds", "When the last good shop poll began.")
         poll.add_metric([], snapshot.last_good_poll_timestamp)
         yield poll
+        if snapshot.wakeup_relay is not None:
+            relay = GaugeMetricFamily("hub_delivery_wakeup_relay",
+                                      "1 while a worker listens for new deliveries (DELIVERY_WAKEUP=notify); at 0 "
+                                      "they wait for the sweeper, DELIVERY_REQUEUE_AFTER.")
+            relay.add_metric([], 1.0 if snapshot.wakeup_relay else 0.0)
+            yield relay
 
 
 def _allowed(request: HttpRequest) -> bool:

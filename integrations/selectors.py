@@ -12,6 +12,7 @@ from integrations.models import InboundEvent, PollRun
 from orders.models import ChannelSwitch, Delivery, DeliveryAttempt, Order, StatusMapping
 from orders.partners import partners
 from orders.selectors import deliveries_open_failures
+from orders.services.wakeups import wakeup_by_notify, wakeup_relay_listening
 
 OPEN_FAILURES_SHOWN = 10
 FAILING_POLLS_SCAN = 20
@@ -137,6 +138,8 @@ class MetricsSnapshot:
     latency: dict[str, tuple[list[tuple[str, int]], float]]
     queue_lag_seconds: float
     last_good_poll_timestamp: float
+    # Whether a worker listens for the delivery wake-ups; None when requests publish their own tasks.
+    wakeup_relay: bool | None = None
 
 
 def _latency(buckets: tuple[float, ...], since: datetime) -> dict[str, tuple[list[tuple[str, int]], float]]:
@@ -152,7 +155,7 @@ def _latency(buckets: tuple[float, ...], since: datetime) -> dict[str, tuple[lis
 
 
 def metrics_snapshot(*, latency_buckets: tuple[float, ...], now: datetime | None = None) -> MetricsSnapshot:
-    """Everything /metrics reports, in five queries."""
+    """Everything /metrics reports, in five queries (six with the wake-up relay's lock)."""
     now = now or timezone.now()
     inbound = {(r["source"], r["outcome"]): r["n"]
                for r in InboundEvent.objects.values("source", "outcome").annotate(n=Count("id"))}
@@ -166,4 +169,5 @@ def metrics_snapshot(*, latency_buckets: tuple[float, ...], now: datetime | None
         latency=_latency(latency_buckets, now - timedelta(hours=1)),
         queue_lag_seconds=(now - oldest).total_seconds() if oldest else 0.0,
         last_good_poll_timestamp=good_poll["last"].timestamp() if good_poll["last"] else 0.0,
+        wakeup_relay=wakeup_relay_listening() if wakeup_by_notify() else None,
     )

@@ -27,12 +27,10 @@ from django.utils import timezone
 from orders.models import Delivery
 from orders.services.outbox import deliveries_enqueue
 from orders.services.sweeper import deliveries_sweep
-from orders.services.wakeups import WAKEUP_CHANNEL, wakeup_ids
+from orders.services.wakeups import RELAY_LOCK_KEY, WAKEUP_CHANNEL, wakeup_ids
 
 logger = logging.getLogger(__name__)
 
-# pg_try_advisory_lock's key for "this connection relays the wake-ups" (any constant; the hub's own).
-RELAY_LOCK_KEY = 0x6875625F72656C61  # "hub_rela"
 # How often a worker that does not relay tries to take over, and how long the relay waits before
 # trying again after an error (a connection lost, the database restarting).
 RELAY_RETRY_SECONDS = 2.0

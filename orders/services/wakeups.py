@@ -23,6 +23,8 @@ from orders.models import Delivery
 from orders.services.statements import hot_cursor
 
 WAKEUP_CHANNEL = "hub_deliveries"
+# pg_try_advisory_lock's key for "this connection relays the wake-ups" (orders/relay.py; any constant).
+RELAY_LOCK_KEY = 0x6875625F72656C61  # "hub_rela"
 # PostgreSQL refuses a payload of 8000 bytes or more: ids go out in notifications of at most this many.
 WAKEUP_IDS_PER_NOTIFY = 500
 NOTIFY = "SELECT pg_notify(%s, %s)"
@@ -52,3 +54,18 @@ def wakeup_ids(payload: str) -> list[int]:
         if part.strip().isdigit():
             ids.append(int(part))
     return ids
+
+
+def wakeup_relay_listening() -> bool:
+    """Whether a worker holds the relay's lock on this database, i.e. listens for the wake-ups."""
+    db = connections[router.db_for_write(Delivery)]
+    with db.cursor() as cursor:
+        # A bigint advisory key shows in pg_locks as its high and low 32 bits.
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND classid::bigint = %s AND objid::bigint = %s AND objsubid = 1)",
+            [RELAY_LOCK_KEY >> 32, RELAY_LOCK_KEY & 0xFFFFFFFF],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])

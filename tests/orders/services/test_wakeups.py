@@ -192,3 +192,18 @@ def test_the_relay_starts_in_a_worker_only_when_notify_is_chosen(settings, monke
 def test_outbox_announces_through_the_wakeup_module():
     # The request path names the module's function: a rename cannot leave it publishing silently.
     assert outbox.deliveries_announce is deliveries_announce
+
+
+def test_metrics_say_whether_a_worker_listens_for_new_deliveries(client, settings, relays):
+    settings.DELIVERY_WAKEUP, settings.DEBUG = "notify", True  # /metrics answers loopback under DEBUG
+
+    def relay_gauge() -> str:
+        lines = client.get("/metrics").content.decode().splitlines()
+        return next(line for line in lines if line.startswith("hub_delivery_wakeup_relay "))
+
+    assert relay_gauge() == "hub_delivery_wakeup_relay 0.0"
+    relay = relays()
+    assert relay.relaying.wait(10)
+    assert relay_gauge() == "hub_delivery_wakeup_relay 1.0"
+    relay.stop()
+    assert wait_for(lambda: relay_gauge() == "hub_delivery_wakeup_relay 0.0")
