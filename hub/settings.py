@@ -108,7 +108,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # PgBouncer in transaction mode, the worker's LISTEN needs DELIVERY_LISTEN_URL straight to the
 # server); "publish" queues the task from the request after commit.
 DELIVERY_WAKEUP = env.str(
-    "DELIVERY_WAKEUP", default="publish" if DATABASES["default"]["ENGINE"].endswith("sqlite3") else "notify"
+    "DELIVERY_WAKEUP", default="notify" if "postgresql" in DATABASES["default"]["ENGINE"] else "publish"
 )
 if DELIVERY_WAKEUP not in ("notify", "publish"):
     raise ImproperlyConfigured(f"DELIVERY_WAKEUP: expected notify or publish, not {DELIVERY_WAKEUP!r}.")

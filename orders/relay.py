@@ -17,13 +17,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.db import close_old_connections, connections, router
+from django.db import connections, router
 from django.utils import timezone
+from psycopg.conninfo import conninfo_to_dict
 
+from hub.publishing import broker_recently_failed
 from orders.models import Delivery
 from orders.services.outbox import deliveries_enqueue
 from orders.services.sweeper import deliveries_sweep
@@ -38,16 +41,33 @@ RELAY_RETRY_SECONDS = 2.0
 RELAY_POLL_SECONDS = 1.0
 # Notifications arriving within this long of the first are queued together.
 RELAY_GATHER_SECONDS = 0.002
+# After this long without a notification the relay sends a query of its own: a listening
+# connection only reads, and a read never learns that the server or the network is gone.
+RELAY_HEARTBEAT_SECONDS = 10.0
+# The catch-up also takes rows announced this long after the relay listened: a web host's clock
+# may run ahead of the worker's (a row queued twice sends once).
+RELAY_CLOCK_MARGIN_SECONDS = 5.0
+# The listening connection: its own name in pg_stat_activity; a dead peer noticed within about
+# 30 s on both sides (TCP keepalives, and a cap on unacknowledged writes), so the lock is freed
+# and another worker takes over.
+RELAY_CONNECTION = {"application_name": "hub-wakeup-relay", "connect_timeout": 3, "keepalives": 1,
+                    "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+                    "tcp_user_timeout": 30_000}
+RELAY_SERVER_KEEPALIVES = "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3"
 
 
 def relay_conninfo() -> dict[str, Any]:
-    """psycopg.connect's arguments for the listening connection: DELIVERY_LISTEN_URL, else Django's."""
+    """psycopg.connect's arguments for the listening connection: DELIVERY_LISTEN_URL, else Django's.
+
+    What the URL or DATABASE_URL's options say wins over RELAY_CONNECTION's defaults.
+    """
     if settings.DELIVERY_LISTEN_URL:
-        return {"conninfo": settings.DELIVERY_LISTEN_URL}
-    params = connections[router.db_for_write(Delivery)].get_connection_params()
-    for django_only in ("cursor_factory", "context", "prepare_threshold"):
-        params.pop(django_only, None)
-    return params
+        given = conninfo_to_dict(settings.DELIVERY_LISTEN_URL)
+    else:
+        given = connections[router.db_for_write(Delivery)].get_connection_params()
+        for django_only in ("cursor_factory", "context", "prepare_threshold"):
+            given.pop(django_only, None)
+    return {**RELAY_CONNECTION, **given, "autocommit": True}
 
 
 def _lock_taken(conn: psycopg.Connection[Any]) -> bool:
@@ -64,6 +84,8 @@ class WakeupRelay(threading.Thread):
         self._stopping = threading.Event()
         self.relaying = threading.Event()  # set while this thread holds the lock and listens
         self.queued = 0  # deliveries it has queued (tests, the log)
+        self.takeovers = 0  # times it has taken the lock and listened (tests)
+        self._failed = False
 
     def stop(self, timeout: float | None = 5.0) -> None:
         self._stopping.set()
@@ -75,25 +97,32 @@ class WakeupRelay(threading.Thread):
             while not self._stopping.is_set():
                 try:
                     self._listen()
-                except Exception:  # noqa: BLE001 - the relay outlives any one connection's failure
-                    logger.exception("The wake-up relay failed; trying again in %s s (the sweeper covers meanwhile)",
-                                     self.retry_seconds)
+                except Exception as exc:  # noqa: BLE001 - the relay outlives any one connection's failure
+                    # The whole story once; while it goes on failing (a database down), one line each time.
+                    log = logger.warning if self._failed else logger.exception
+                    log("The wake-up relay failed (%s); trying again in %s s (the sweeper covers meanwhile)",
+                        exc.__class__.__name__, self.retry_seconds)
+                    self._failed = True
                 finally:
                     self.relaying.clear()
-                    close_old_connections()
+                    connections.close_all()
                 self._stopping.wait(self.retry_seconds)
         finally:
             connections.close_all()  # this thread's own (the ORM's, for the catch-up), not kept past it
 
     def _listen(self) -> None:
-        with psycopg.connect(autocommit=True, connect_timeout=10, **relay_conninfo()) as conn:
+        with psycopg.connect(**relay_conninfo()) as conn:
+            conn.execute(RELAY_SERVER_KEEPALIVES)
             while not _lock_taken(conn):
                 if self._stopping.wait(self.retry_seconds):
                     return
             conn.execute(f"LISTEN {WAKEUP_CHANNEL}")
             self.relaying.set()
+            self.takeovers += 1
+            self._failed = False
             logger.info("This worker relays the delivery wake-ups")
-            self._catch_up(listening_since=timezone.now())
+            self._catch_up(listening_since=timezone.now() + timedelta(seconds=RELAY_CLOCK_MARGIN_SECONDS))
+            heard_at = time.monotonic()
             while not self._stopping.is_set():
                 ids: list[int] = []
                 for notify in conn.notifies(timeout=RELAY_POLL_SECONDS, stop_after=1):
@@ -102,6 +131,10 @@ class WakeupRelay(threading.Thread):
                     ids.extend(pk for notify in conn.notifies(timeout=RELAY_GATHER_SECONDS)
                                for pk in wakeup_ids(notify.payload))
                     self._queue(ids)
+                if ids or time.monotonic() - heard_at > RELAY_HEARTBEAT_SECONDS:
+                    if not ids:
+                        conn.execute("SELECT 1")  # raises if the server or the network is gone
+                    heard_at = time.monotonic()
 
     def _queue(self, ids: list[int]) -> None:
         unique = list(dict.fromkeys(ids))
@@ -109,7 +142,7 @@ class WakeupRelay(threading.Thread):
         for start in range(0, len(unique), size):
             deliveries_enqueue(unique[start:start + size])
         self.queued += len(unique)
-        close_old_connections()  # deliveries_enqueue may have used the ORM (broker down)
+        connections.close_all()  # deliveries_enqueue may have used the ORM (broker down): not kept idle
 
     def _catch_up(self, *, listening_since: Any) -> None:
         """Queue what was announced before this relay listened (nobody may have heard it)."""
@@ -118,9 +151,10 @@ class WakeupRelay(threading.Thread):
         while not self._stopping.is_set():
             swept = deliveries_sweep(requeue_announced_before=listening_since)
             queued += swept
-            if swept < settings.DELIVERY_SWEEP_BATCH:
+            # A broker that is down hands the rows back to the sweeper: they would be swept again at once.
+            if swept < settings.DELIVERY_SWEEP_BATCH or broker_recently_failed():
                 break
-        close_old_connections()
+        connections.close_all()
         if queued:
             logger.info("Wake-up relay: queued %s deliveries announced before it listened (%.1f s)",
                         queued, time.monotonic() - began)

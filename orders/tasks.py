@@ -7,7 +7,7 @@ keep the names they had when these tasks lived in the `integrations` app.
 from typing import Any
 
 from celery import shared_task
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import worker_process_init, worker_process_shutdown, worker_ready, worker_shutdown
 
 from orders.relay import relay_start, relay_stop
 from orders.services.catch_up import STATUS_CATCH_UP_TASK, status_catch_up
@@ -47,13 +47,27 @@ def deliveries_sweep_task() -> None:
     deliveries_sweep()
 
 
+def _is_prefork(consumer: Any) -> bool:
+    return type(getattr(consumer, "pool", None)).__module__ == "celery.concurrency.prefork"
+
+
 @worker_ready.connect
-def _wakeup_relay_start(**kwargs: Any) -> None:
-    """With DELIVERY_WAKEUP = "notify", every worker process runs a relay (one at a time relays)."""
+def _wakeup_relay_start(sender: Any = None, **kwargs: Any) -> None:
+    """With DELIVERY_WAKEUP = "notify", every worker process runs a relay (one at a time relays).
+
+    Not in a prefork pool's parent, which forks new children while it runs: each child runs one.
+    """
+    if wakeup_by_notify() and not _is_prefork(sender):
+        relay_start()
+
+
+@worker_process_init.connect
+def _wakeup_relay_start_in_child(**kwargs: Any) -> None:
     if wakeup_by_notify():
         relay_start()
 
 
 @worker_shutdown.connect
+@worker_process_shutdown.connect
 def _wakeup_relay_stop(**kwargs: Any) -> None:
     relay_stop()

@@ -35,7 +35,7 @@ def wait_for(check: Callable[[], bool], timeout: float = 10.0) -> bool:
 @pytest.fixture
 def listener() -> Iterator[psycopg.Connection[Any]]:
     """A connection of its own listening on the wake-up channel, as the relay's does."""
-    with psycopg.connect(autocommit=True, **relay_conninfo()) as conn:
+    with psycopg.connect(**{**relay_conninfo(), "application_name": "test-listener"}) as conn:
         conn.execute(f"LISTEN {WAKEUP_CHANNEL}")
         yield conn
 
@@ -53,7 +53,8 @@ def queued(monkeypatch) -> list[list[int]]:
 
 
 @pytest.fixture
-def relays() -> Iterator[Callable[[], WakeupRelay]]:
+def relays(monkeypatch) -> Iterator[Callable[[], WakeupRelay]]:
+    """Relays started by the test, stopped before any patch of the test is undone."""
     started: list[WakeupRelay] = []
 
     def start() -> WakeupRelay:
@@ -116,11 +117,12 @@ def test_a_large_batch_is_split_under_postgresql_s_payload_limit(listener):
     assert heard(listener) == ids
 
 
-def test_the_relay_queues_what_it_hears_and_deliveries_heard_together_go_as_one_task(make_order, relays, queued):
+def test_the_relay_queues_what_it_hears_and_deliveries_heard_together_go_as_one_task(relays, queued):
     relay = relays()
     assert relay.relaying.wait(10)
-    with transaction.atomic():
-        deliveries_announce([101, 102, 103])
+    with transaction.atomic():  # three notifications, delivered together at commit
+        for pk in (101, 102, 103):
+            deliveries_announce([pk])
 
     assert wait_for(lambda: queued == [[101, 102, 103]]), queued
 
@@ -153,9 +155,9 @@ def test_a_relay_whose_connection_is_killed_relays_again(relays, queued):
     assert relay.relaying.wait(10)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                       "WHERE query LIKE 'LISTEN%%' AND datname = current_database()")
-    assert wait_for(lambda: not relay.relaying.is_set(), 5)
-    assert relay.relaying.wait(10)
+                       "WHERE application_name = 'hub-wakeup-relay' AND datname = current_database()")
+        assert cursor.fetchone() is not None
+    assert wait_for(lambda: relay.takeovers == 2 and relay.relaying.is_set())
     with transaction.atomic():
         deliveries_announce([9])
     assert wait_for(lambda: [9] in queued), queued
@@ -207,3 +209,59 @@ def test_metrics_say_whether_a_worker_listens_for_new_deliveries(client, setting
     assert relay_gauge() == "hub_delivery_wakeup_relay 1.0"
     relay.stop()
     assert wait_for(lambda: relay_gauge() == "hub_delivery_wakeup_relay 0.0")
+
+
+def test_the_listening_connection_takes_the_database_url_s_own_options(monkeypatch):
+    # DATABASE_URL=postgres://...?connect_timeout=5 puts it among Django's connection options.
+    monkeypatch.setitem(connection.settings_dict.setdefault("OPTIONS", {}), "connect_timeout", 5)
+    info = relay_conninfo()
+    assert info["connect_timeout"] == 5
+    with psycopg.connect(**info) as conn:
+        assert conn.execute("SELECT current_setting('application_name')").fetchone() == ("hub-wakeup-relay",)
+
+
+def test_delivery_listen_url_names_the_listening_connection(settings, relays, queued):
+    db = connection.settings_dict
+    settings.DELIVERY_LISTEN_URL = (f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+                                    f"/{db['NAME']}?application_name=hub-relay-direct")
+    relay = relays()
+    assert relay.relaying.wait(10)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'hub-relay-direct' "
+                       "AND query LIKE 'LISTEN%%'")
+        assert cursor.fetchone() == (1,)
+
+
+def test_the_catch_up_gives_up_at_once_while_the_broker_is_down(make_order, partners, relays, queued, settings):
+    from tests.faults.test_broker_down import broker_unreachable
+
+    for number in (1, 2, 3):
+        make_order(order_id=number)
+    Delivery.objects.update(enqueued_at=None)  # announced, never heard
+    settings.DELIVERY_SWEEP_BATCH = 1  # a pass never empties the backlog
+    with broker_unreachable():
+        relay = relays()
+        assert relay.relaying.wait(10)
+        with transaction.atomic():
+            deliveries_announce([77])
+        # Before: each pass found the rows the failed publish had handed back, forever.
+        assert wait_for(lambda: [77] in queued), "the relay never got past its catch-up"
+    assert set(Delivery.objects.values_list("enqueued_at", flat=True)) == {None}  # left to the sweeper
+
+
+def test_a_prefork_pool_runs_the_relay_in_its_children_not_in_the_parent(settings, monkeypatch):
+    from types import SimpleNamespace
+
+    from celery.concurrency.prefork import TaskPool
+    from celery.concurrency.thread import TaskPool as ThreadPool
+
+    from orders import tasks
+
+    started: list[str] = []
+    monkeypatch.setattr(tasks, "relay_start", lambda: started.append("started"))
+    settings.DELIVERY_WAKEUP = "notify"
+    tasks._wakeup_relay_start(sender=SimpleNamespace(pool=TaskPool.__new__(TaskPool)))
+    assert started == []
+    tasks._wakeup_relay_start_in_child()
+    tasks._wakeup_relay_start(sender=SimpleNamespace(pool=ThreadPool.__new__(ThreadPool)))
+    assert started == ["started", "started"]
