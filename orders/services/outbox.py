@@ -19,7 +19,7 @@ from hub.publishing import task_publish
 from orders.models import Delivery, Order, StatusChange, StatusMapping
 from orders.partners import Partner, partners
 from orders.services.statements import insert
-from orders.services.wakeups import deliveries_announce, wakeup_by_notify
+from orders.services.wakeups import WAKEUP_CHANNEL, deliveries_announce, wakeup_by_notify
 
 logger = logging.getLogger(__name__)
 
@@ -50,19 +50,32 @@ def _pending_told_payment(*, partner: Partner, order: Order, channel: str) -> bo
         order=order, channel=channel, state=Delivery.State.PENDING, payload__has_key="payment").exists()
 
 
-def _delivery_create(
+def _delivery_build(
     *, partner: Partner, channel: str, order: Order, change: StatusChange, mapping: StatusMapping,
     payment_changed: bool, for_payment: bool = False,
 ) -> Delivery:
     now = timezone.now()
-    delivery = Delivery(
+    return Delivery(
         order=order, status_change=change, channel=channel, next_attempt_at=now, enqueued_at=now,
         request_id=request_id_get(), for_payment=for_payment,
         payload=partner.payload_build(channel=channel, order=order, mapping=mapping, change=change,
                                       payment_changed=payment_changed),
     )
-    insert([delivery])
-    return delivery
+
+
+def _deliveries_save(deliveries: list[Delivery], *, enqueue: bool) -> list[Delivery]:
+    """INSERT these new deliveries in one statement and, with `enqueue`, have them queued once it commits.
+
+    With DELIVERY_WAKEUP = "notify" the INSERT itself names them in its pg_notify (no statement of
+    its own); otherwise this process queues their task after commit.
+    """
+    if not deliveries:
+        return deliveries
+    announce = enqueue and wakeup_by_notify()
+    insert(deliveries, notify=WAKEUP_CHANNEL if announce else None)
+    if enqueue and not announce:
+        transaction.on_commit(partial(deliveries_enqueue, [delivery.pk for delivery in deliveries]))
+    return deliveries
 
 
 def _enqueue_on_commit(deliveries: list[Delivery]) -> None:
@@ -100,11 +113,9 @@ def deliveries_create_for_change(
         if change.from_status_id is not None:  # an order's first status has nothing to replace
             payment = _pending_told_payment(partner=partner, order=order, channel=channel)
             deliveries_supersede_pending(order_id=order.pk, channel=channel, why="A newer status replaced this one.")
-        created.append(_delivery_create(partner=partner, channel=channel, order=order, change=change,
-                                        mapping=mapping, payment_changed=payment))
-    if enqueue:
-        _enqueue_on_commit(created)
-    return created
+        created.append(_delivery_build(partner=partner, channel=channel, order=order, change=change,
+                                       mapping=mapping, payment_changed=payment))
+    return _deliveries_save(created, enqueue=enqueue)
 
 
 def deliveries_create_for_payment(*, order: Order) -> list[Delivery]:
@@ -123,10 +134,9 @@ def deliveries_create_for_payment(*, order: Order) -> list[Delivery]:
             continue
         deliveries_supersede_pending(order_id=order.pk, channel=channel,
                                      why="Replaced by the same status with the payment.")
-        created.append(_delivery_create(partner=partner, channel=channel, order=order, change=change,
-                                        mapping=mapping, payment_changed=True, for_payment=True))
-    _enqueue_on_commit(created)
-    return created
+        created.append(_delivery_build(partner=partner, channel=channel, order=order, change=change,
+                                       mapping=mapping, payment_changed=True, for_payment=True))
+    return _deliveries_save(created, enqueue=True)
 
 
 def _queue_or_leave_to_sweeper(task: str, argument: int | list[int], delivery_ids: list[int]) -> None:

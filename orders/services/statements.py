@@ -140,8 +140,13 @@ INSERT_MAX_ROWS = 100
 
 
 @functools.lru_cache(maxsize=256)
-def _insert_sql(model: type[Model], using: str, rows: int, ignore_conflicts: bool) -> tuple[str, tuple[Field, ...]]:
-    """The INSERT of `rows` rows of `model` (every concrete column but the id) returning their ids."""
+def _insert_sql(model: type[Model], using: str, rows: int, ignore_conflicts: bool,
+                notify: bool = False) -> tuple[str, tuple[Field, ...]]:
+    """The INSERT of `rows` rows of `model` (every concrete column but the id) returning their ids.
+
+    With `notify` (PostgreSQL) the same statement also runs `pg_notify(<a last parameter>, <the
+    ids, comma-separated>)`: no round trip of its own.
+    """
     ops = connections[using].ops
     on_conflict = OnConflict.IGNORE if ignore_conflicts else None
     fields = tuple(field for field in model._meta.local_concrete_fields if field is not model._meta.auto_field)
@@ -155,10 +160,14 @@ def _insert_sql(model: type[Model], using: str, rows: int, ignore_conflicts: boo
         "VALUES", ", ".join([row] * rows),
         ops.on_conflict_suffix_sql(fields, on_conflict, None, None) or "", returning,
     ) if part)
+    if notify:
+        pk = ops.quote_name(model._meta.pk.column)
+        told = f"SELECT pg_notify(%s, string_agg({pk}::text, ',')) FROM inserted"  # noqa: S608 - names are ours
+        sql = f"WITH inserted AS ({sql}), told AS ({told}) SELECT inserted.{pk} FROM inserted CROSS JOIN told"  # noqa: S608
     return sql, fields
 
 
-def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> int:
+def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False, notify: str | None = None) -> int:
     """INSERT these new model instances in one statement and set their ids; the number inserted.
 
     New instances only: their ids are the database's, and their related objects already saved.
@@ -169,6 +178,8 @@ def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> int:
     built once per model and row count. No signals are sent (the hub connects none to these models).
 
     `ignore_conflicts` (one instance only): skip a row that breaks a unique constraint; 0 then.
+    `notify` (PostgreSQL): the channel of a `pg_notify` naming the new ids, run by the same statement
+    (so delivered when the transaction commits).
     Needs INSERT … RETURNING (PostgreSQL, SQLite 3.35+); elsewhere, and for more than
     INSERT_MAX_ROWS rows, the ORM inserts.
     """
@@ -177,10 +188,18 @@ def insert(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> int:
     if ignore_conflicts and len(objs) != 1:
         raise ValueError("ignore_conflicts takes one instance: the ids returned could not be matched to the rest")
     model, db = type(objs[0]), connections[router.db_for_write(type(objs[0]))]
+    if notify and (db.vendor != "postgresql" or ignore_conflicts):
+        raise ValueError("notify needs PostgreSQL, and rows that are all inserted")
     if len(objs) > INSERT_MAX_ROWS or not db.features.can_return_columns_from_insert:
-        return _insert_with_orm(objs, ignore_conflicts=ignore_conflicts, using=db.alias)
-    sql, fields = _insert_sql(model, db.alias, len(objs), ignore_conflicts)
+        inserted = _insert_with_orm(objs, ignore_conflicts=ignore_conflicts, using=db.alias)
+        if notify:
+            with hot_cursor(db) as cursor:
+                cursor.execute("SELECT pg_notify(%s, %s)", [notify, ",".join(str(obj.pk) for obj in objs)])
+        return inserted
+    sql, fields = _insert_sql(model, db.alias, len(objs), ignore_conflicts, bool(notify))
     params = [field.get_db_prep_save(field.pre_save(obj, True), connection=db) for obj in objs for field in fields]
+    if notify:
+        params.append(notify)
     with hot_cursor(db) as cursor:
         cursor.execute(sql, params)
         ids = cursor.fetchall()

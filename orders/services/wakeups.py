@@ -1,8 +1,9 @@
 """Telling the workers that deliveries are waiting, on PostgreSQL without the broker.
 
 A request that creates deliveries (a webhook, a manager's change) writes them in its transaction.
-With DELIVERY_WAKEUP = "notify" (PostgreSQL's default) the same transaction runs one
-`pg_notify` naming them; PostgreSQL delivers it when, and only if, the transaction commits. One
+With DELIVERY_WAKEUP = "notify" (PostgreSQL's default) the same transaction runs a `pg_notify`
+naming them (inside their INSERT, orders/services/outbox.py, or on its own here); PostgreSQL
+delivers it when, and only if, the transaction commits. One
 worker process listens (orders/relay.py) and queues the send tasks, several deliveries to a task
 when they arrive together. So a request never talks to the broker, and building a Celery message
 (about a sixth of a webhook's CPU) is paid once per batch in the worker instead of once per

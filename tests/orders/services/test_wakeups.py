@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from orders.models import Delivery, Order
@@ -74,13 +75,21 @@ def test_a_webhook_queues_no_task_itself_and_names_its_deliveries_once_it_commit
     published: list[str] = []
     monkeypatch.setattr("orders.services.outbox.task_publish", lambda name, *args, what: published.append(name))
 
-    response = api_client.put(webhook_url(), shop_payload, format="json")
+    linked = {**shop_payload, "choco_user_id": 1234567, "imshop_uuid": "cfe64e76"}
+    with CaptureQueriesContext(connection) as statements:
+        response = api_client.put(webhook_url(), linked, format="json")
 
     assert response.status_code == 200, response.content
     deliveries = set(Delivery.objects.values_list("pk", flat=True))
-    assert deliveries, "the sample order reaches at least one partner"
+    assert len(deliveries) >= 2, "Choco, Imshop and the subscriber hear of it"
     assert set(heard(listener)) == deliveries
     assert published == []
+    # The deliveries' one INSERT names them: no statement of its own.
+    delivery_inserts = [q["sql"] for q in statements.captured_queries if '"integrations_delivery"' in q["sql"]
+                        and "INSERT" in q["sql"]]
+    assert len(delivery_inserts) == 1
+    assert "pg_notify" in delivery_inserts[0]
+    assert not [q for q in statements.captured_queries if q["sql"].startswith("SELECT pg_notify")]
 
 
 def test_the_publish_setting_keeps_the_request_queueing_its_task(
@@ -265,3 +274,26 @@ def test_a_prefork_pool_runs_the_relay_in_its_children_not_in_the_parent(setting
     tasks._wakeup_relay_start_in_child()
     tasks._wakeup_relay_start(sender=SimpleNamespace(pool=ThreadPool.__new__(ThreadPool)))
     assert started == ["started", "started"]
+
+
+def test_rows_inserted_through_the_orm_are_named_too(make_order, partners, listener, monkeypatch):
+    from orders.services import statements
+
+    order = make_order()
+    heard(listener)  # what the order's own creation said
+    template = order.deliveries.first()
+    assert template is not None
+    copies = [Delivery(order=order, status_change_id=template.status_change_id, channel=f"{template.channel}-{n}",
+                       payload=template.payload, next_attempt_at=timezone.now()) for n in range(3)]
+    monkeypatch.setattr(statements, "INSERT_MAX_ROWS", 2)  # more rows than this go through bulk_create
+    with transaction.atomic():
+        statements.insert(copies, notify=WAKEUP_CHANNEL)
+    assert heard(listener) == [copy.pk for copy in copies]
+
+
+def test_notify_is_refused_where_its_ids_could_not_be_matched():
+    from orders.services.statements import insert
+
+    with pytest.raises(ValueError, match="notify needs"):
+        insert([Order(shop_order_id="1", shop_status_id=1, raw_payload={}, payload_hash="x")],
+               ignore_conflicts=True, notify=WAKEUP_CHANNEL)
