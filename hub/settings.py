@@ -103,13 +103,12 @@ else:
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# How a request that created deliveries gets them sent (orders/services/wakeups.py): "notify" names
-# them in a pg_notify of its transaction and a worker queues their task (PostgreSQL only; behind a
-# PgBouncer in transaction mode, the worker's LISTEN needs DELIVERY_LISTEN_URL straight to the
-# server); "publish" queues the task from the request after commit.
-DELIVERY_WAKEUP = env.str(
-    "DELIVERY_WAKEUP", default="notify" if "postgresql" in DATABASES["default"]["ENGINE"] else "publish"
-)
+# How a request that created deliveries gets them sent (orders/services/wakeups.py): "publish"
+# queues their task from the request after commit; "notify" (PostgreSQL only) names them in a
+# pg_notify of its transaction and a worker queues their task: less CPU per webhook, more per
+# delivery in the worker (README, Benchmarks). Behind a PgBouncer in transaction mode, the
+# worker's LISTEN needs DELIVERY_LISTEN_URL straight to the server.
+DELIVERY_WAKEUP = env.str("DELIVERY_WAKEUP", default="publish")
 if DELIVERY_WAKEUP not in ("notify", "publish"):
     raise ImproperlyConfigured(f"DELIVERY_WAKEUP: expected notify or publish, not {DELIVERY_WAKEUP!r}.")
 if DELIVERY_WAKEUP == "notify" and "postgresql" not in DATABASES["default"]["ENGINE"]:

@@ -33,10 +33,11 @@ def _settings_in_subprocess(**env: str) -> subprocess.CompletedProcess[str]:
         capture_output=True, text=True, timeout=60, check=False)
 
 
-@pytest.mark.parametrize(("database", "expected"), [
-    ("sqlite:///var/x.sqlite3", "publish"), ("postgres://hub@127.0.0.1:5432/hub", "notify")])
-def test_deliveries_are_announced_by_pg_notify_on_postgresql_and_published_on_sqlite(database, expected):
-    result = _settings_in_subprocess(DATABASE_URL=database)
+@pytest.mark.parametrize(("database", "wakeup", "expected"), [
+    ("sqlite:///var/x.sqlite3", None, "publish"), ("postgres://hub@127.0.0.1:5432/hub", None, "publish"),
+    ("postgres://hub@127.0.0.1:5432/hub", "notify", "notify")])
+def test_requests_publish_their_deliveries_unless_notify_is_chosen_on_postgresql(database, wakeup, expected):
+    result = _settings_in_subprocess(DATABASE_URL=database, **({"DELIVERY_WAKEUP": wakeup} if wakeup else {}))
     assert result.stdout.strip() == expected, result.stderr
 
 

@@ -4,10 +4,10 @@ A request that creates deliveries (a webhook, a manager's change) writes them in
 With DELIVERY_WAKEUP = "notify" (PostgreSQL's default) the same transaction runs a `pg_notify`
 naming them (inside their INSERT, orders/services/outbox.py, or on its own here); PostgreSQL
 delivers it when, and only if, the transaction commits. One
-worker process listens (orders/relay.py) and queues the send tasks, several deliveries to a task
-when they arrive together. So a request never talks to the broker, and building a Celery message
-(about a sixth of a webhook's CPU) is paid once per batch in the worker instead of once per
-request. With "publish" (SQLite's only choice) the request queues the task itself after commit.
+worker process listens (orders/relay.py) and queues their task. So a request does not queue its
+deliveries' task, and building and sending a Celery message (about a sixth of a webhook's CPU, and
+one more round trip) is paid in the worker, off the request's path. With "publish" (SQLite's
+only choice) the request queues the task itself after commit.
 
 Either way the database holds the schedule: a wake-up nobody heard (no worker running, a
 connection lost) leaves the rows to the sweeper.

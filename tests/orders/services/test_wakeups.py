@@ -126,14 +126,15 @@ def test_a_large_batch_is_split_under_postgresql_s_payload_limit(listener):
     assert heard(listener) == ids
 
 
-def test_the_relay_queues_what_it_hears_and_deliveries_heard_together_go_as_one_task(relays, queued):
+def test_the_relay_queues_one_task_per_change_as_the_request_would_have(relays, queued):
     relay = relays()
     assert relay.relaying.wait(10)
-    with transaction.atomic():  # three notifications, delivered together at commit
-        for pk in (101, 102, 103):
-            deliveries_announce([pk])
+    with transaction.atomic():  # a change with three partners, and another with one
+        deliveries_announce([101, 102, 103])
+        deliveries_announce([104])
+        deliveries_announce([104, 105])  # a row named twice in what is heard together is queued once
 
-    assert wait_for(lambda: queued == [[101, 102, 103]]), queued
+    assert wait_for(lambda: queued == [[101, 102, 103], [104], [105]]), queued
 
 
 def test_the_relay_ignores_a_notification_that_is_not_its_own_and_goes_on(relays, queued):
@@ -297,3 +298,26 @@ def test_notify_is_refused_where_its_ids_could_not_be_matched():
     with pytest.raises(ValueError, match="notify needs"):
         insert([Order(shop_order_id="1", shop_status_id=1, raw_payload={}, payload_hash="x")],
                ignore_conflicts=True, notify=WAKEUP_CHANNEL)
+
+
+@pytest.mark.worker
+def test_with_notify_a_webhook_reaches_every_partner_through_a_real_worker(settings, partners, shop_payload,
+                                                                         default_mappings):
+    from tests.partners import CHOCO_STATUS, IMSHOP_SYNC
+    from tests.worker import celery_worker
+
+    settings.DELIVERY_WAKEUP = "notify"
+    linked = {**shop_payload, "choco_user_id": 1234567, "imshop_uuid": "cfe64e76"}
+    with celery_worker(DELIVERY_WAKEUP="notify"):
+        response = api_put(linked)
+        assert response.status_code == 200, response.content
+        assert wait_for(lambda: set(Delivery.objects.values_list("state", flat=True)) == {"delivered"}
+                        and Delivery.objects.count() == 3, timeout=30)
+    assert len(partners.requests_to(CHOCO_STATUS)) == 1
+    assert len(partners.requests_to(IMSHOP_SYNC)) == 1
+
+
+def api_put(payload: dict[str, Any]) -> Any:
+    from rest_framework.test import APIClient
+
+    return APIClient().put(webhook_url(), payload, format="json")
