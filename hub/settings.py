@@ -103,19 +103,6 @@ else:
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# How a request that created deliveries gets them sent (orders/services/wakeups.py): "publish"
-# queues their task from the request after commit; "notify" (PostgreSQL only) names them in a
-# pg_notify of its transaction and a worker queues their task: less CPU per webhook, more per
-# delivery in the worker (README, Benchmarks). Behind a PgBouncer in transaction mode, the
-# worker's LISTEN needs DELIVERY_LISTEN_URL straight to the server.
-DELIVERY_WAKEUP = env.str("DELIVERY_WAKEUP", default="publish")
-if DELIVERY_WAKEUP not in ("notify", "publish"):
-    raise ImproperlyConfigured(f"DELIVERY_WAKEUP: expected notify or publish, not {DELIVERY_WAKEUP!r}.")
-if DELIVERY_WAKEUP == "notify" and "postgresql" not in DATABASES["default"]["ENGINE"]:
-    raise ImproperlyConfigured("DELIVERY_WAKEUP=notify needs PostgreSQL (DATABASE_URL); use publish.")
-# The connection the listening worker uses (default: DATABASE_URL's).
-DELIVERY_LISTEN_URL = env.str("DELIVERY_LISTEN_URL", default="")
-
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -218,6 +205,7 @@ from hub.settings_partners import (  # noqa: E402, F401
     DELIVERY_BATCH_BUDGET,
     DELIVERY_CAP_HOLD,
     DELIVERY_CLAIM_MAX,
+    DELIVERY_LISTEN_URL,
     DELIVERY_OVERLOAD_FLOOR,
     DELIVERY_RECORD_WAVE,
     DELIVERY_REQUEUE_AFTER,
@@ -228,6 +216,7 @@ from hub.settings_partners import (  # noqa: E402, F401
     DELIVERY_SEND_THREADS,
     DELIVERY_SWEEP_BATCH,
     DELIVERY_SWEEP_INTERVAL,
+    DELIVERY_WAKEUP,
     HOROSHOP_API_URL,
     HOROSHOP_LOGIN,
     HOROSHOP_PASSWORD,
@@ -257,6 +246,9 @@ from hub.settings_partners import (  # noqa: E402, F401
     WEBHOOK_DISABLE_AFTER,
     WEBHOOK_SECRET_OVERLAP,
 )
+
+if DELIVERY_WAKEUP == "notify" and "postgresql" not in DATABASES["default"]["ENGINE"]:
+    raise ImproperlyConfigured("DELIVERY_WAKEUP=notify needs PostgreSQL (DATABASE_URL); use publish.")
 
 if HUB_SANDBOX:
     # Installed only when served: without it its tables, admin and routes do not exist at all.
