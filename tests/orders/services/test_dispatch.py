@@ -74,7 +74,7 @@ def queued(callbacks: list) -> list[list[int]]:
 
 @pytest.fixture
 def published_by_request(settings) -> None:
-    """The request queues its own task (DELIVERY_WAKEUP = "publish", SQLite's way; test_wakeups.py has the other)."""
+    """The request queues its own task (DELIVERY_WAKEUP = "publish", the default; test_wakeups.py has notify)."""
     settings.DELIVERY_WAKEUP = "publish"
 
 
