@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -126,10 +126,11 @@ class WakeupRelay(threading.Thread):
                          for notify in conn.notifies(timeout=RELAY_POLL_SECONDS, stop_after=1)]
                 if heard:
                     self._queue(heard)
-                if heard or time.monotonic() - heard_at > RELAY_HEARTBEAT_SECONDS:
-                    if not heard:
-                        conn.execute("SELECT 1")  # raises if the server or the network is gone
-                    heard_at = time.monotonic()
+                elif time.monotonic() - heard_at > RELAY_HEARTBEAT_SECONDS:
+                    conn.execute("SELECT 1")  # raises if the server or the network is gone
+                else:
+                    continue
+                heard_at = time.monotonic()
 
     def _queue(self, heard: list[list[int]]) -> None:
         """One task per notification: the deliveries of one change, as the request would have queued them.
@@ -147,7 +148,7 @@ class WakeupRelay(threading.Thread):
         self.queued += len(seen)
         connections.close_all()  # deliveries_enqueue may have used the ORM (broker down): not kept idle
 
-    def _catch_up(self, *, listening_since: Any) -> None:
+    def _catch_up(self, *, listening_since: datetime) -> None:
         """Queue what was announced before this relay listened (nobody may have heard it)."""
         began = time.monotonic()
         queued = 0

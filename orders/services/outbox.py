@@ -74,7 +74,7 @@ def _deliveries_save(deliveries: list[Delivery], *, enqueue: bool) -> list[Deliv
     announce = enqueue and wakeup_by_notify()
     insert(deliveries, notify=WAKEUP_CHANNEL if announce else None)
     if enqueue and not announce:
-        transaction.on_commit(partial(deliveries_enqueue, [delivery.pk for delivery in deliveries]))
+        _enqueue_on_commit(deliveries)
     return deliveries
 
 

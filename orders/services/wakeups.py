@@ -1,13 +1,13 @@
 """Telling the workers that deliveries are waiting, on PostgreSQL without the broker.
 
 A request that creates deliveries (a webhook, a manager's change) writes them in its transaction.
-With DELIVERY_WAKEUP = "notify" (PostgreSQL's default) the same transaction runs a `pg_notify`
-naming them (inside their INSERT, orders/services/outbox.py, or on its own here); PostgreSQL
-delivers it when, and only if, the transaction commits. One
-worker process listens (orders/relay.py) and queues their task. So a request does not queue its
-deliveries' task, and building and sending a Celery message (about a sixth of a webhook's CPU, and
-one more round trip) is paid in the worker, off the request's path. With "publish" (SQLite's
-only choice) the request queues the task itself after commit.
+With DELIVERY_WAKEUP = "notify" (PostgreSQL only; not the default) the same transaction runs a
+`pg_notify` naming them (inside their INSERT, orders/services/outbox.py, or on its own here);
+PostgreSQL delivers it when, and only if, the transaction commits. One worker process listens
+(orders/relay.py) and queues their task. So a request does not queue its deliveries' task, and
+building and sending a Celery message (about a sixth of a webhook's CPU, and one more round trip)
+is paid in the worker, off the request's path. With "publish" (the default, and SQLite's only
+choice) the request queues the task itself after commit.
 
 Either way the database holds the schedule: a wake-up nobody heard (no worker running, a
 connection lost) leaves the rows to the sweeper.
@@ -50,11 +50,8 @@ def deliveries_announce(delivery_ids: Iterable[int]) -> None:
 
 def wakeup_ids(payload: str) -> list[int]:
     """The delivery ids a notification names; a payload that is not ours names none."""
-    ids = []
-    for part in payload.split(","):
-        if part.strip().isdigit():
-            ids.append(int(part))
-    return ids
+    parts = (part.strip() for part in payload.split(","))
+    return [int(part) for part in parts if part.isascii() and part.isdigit()]  # not "²": int() refuses it
 
 
 def wakeup_relay_listening() -> bool:

@@ -142,6 +142,7 @@ def test_the_relay_ignores_a_notification_that_is_not_its_own_and_goes_on(relays
     assert relay.relaying.wait(10)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_notify(%s, %s)", [WAKEUP_CHANNEL, "hello, world"])
+        cursor.execute("SELECT pg_notify(%s, %s)", [WAKEUP_CHANNEL, "²"])  # a digit to isdigit(), not to int()
         cursor.execute("SELECT pg_notify(%s, %s)", [WAKEUP_CHANNEL, "7"])
     assert wait_for(lambda: queued == [[7]]), queued
 
