@@ -11,9 +11,9 @@ from orders.models import Order
 class InboundEvent(models.Model):
     """A request that reached the hub, read before anything is validated.
 
-    Written once, with its outcome, in the request's transaction (whose handler runs in a
-    savepoint, so a request refused or failing half-way is kept too); never deleted by the app
-    except by the retention purge.
+    Written once, with its outcome, in the request's transaction (a request whose handling fails
+    half-way is kept in a transaction of its own, once what the handler wrote is rolled back);
+    never deleted by the app except by the retention purge.
     """
 
     class Source(models.TextChoices):

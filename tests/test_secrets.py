@@ -195,10 +195,10 @@ def test_no_secret_reaches_a_log_a_row_or_a_page(echoing_partners, signing_secre
           f"for {len(SECRETS) + len(signing_secrets)} secrets: 0 found")
 
 
-def _status_of(url: str) -> int | None:
+def _status_of(url: str, headers: dict[str, str] | None = None) -> int | None:
     """The HTTP status of a GET, or None while nothing answers."""
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5) as response:
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
@@ -206,12 +206,15 @@ def _status_of(url: str) -> int | None:
         return None
 
 
-def test_gunicorn_and_django_logs_mask_the_url_token(tmp_path):
+@pytest.mark.parametrize("log_format", [None, '%(r)s q=%(q)s header=%({x-shop-token}i)s %(U)s'],
+                         ids=["default-format", "format-with-query-and-header"])
+def test_gunicorn_and_django_logs_mask_the_url_token(tmp_path, log_format):
     # given: gunicorn as the Procfile runs it (it reads ./gunicorn.conf.py), with the shop's token configured
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "SHOP_WEBHOOK_TOKEN": SHOP_TOKEN,
            "LOG_FORMAT": "json", "DEBUG": "false", "SECURE_SSL_REDIRECT": "false"}
     command = [str(Path(sys.executable).parent / "gunicorn"), "hub.wsgi", "--bind", "127.0.0.1:8152", "--workers", "1",
                "--access-logfile", "-", "--graceful-timeout", "2", "--no-control-socket"]
+    command += ["--access-logformat", log_format] if log_format else []
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as out:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
@@ -220,7 +223,8 @@ def test_gunicorn_and_django_logs_mask_the_url_token(tmp_path):
             deadline = time.monotonic() + 30
             status = None
             while status is None and time.monotonic() < deadline:
-                status = _status_of(f"http://127.0.0.1:8152/no-such-page?token={SHOP_TOKEN}")
+                status = _status_of(f"http://127.0.0.1:8152/no-such-page?token={SHOP_TOKEN}",
+                                    headers={"X-Shop-Token": SHOP_TOKEN})
                 time.sleep(0 if status else 0.2)
         finally:
             server.terminate()
@@ -229,5 +233,7 @@ def test_gunicorn_and_django_logs_mask_the_url_token(tmp_path):
     # then
     assert status == 404, text
     assert "GET /no-such-page?token=***" in text  # the access line
+    if log_format:
+        assert "q=token=*** header=*** /no-such-page" in text, text
     assert '"logger": "django.request"' in text
     assert SHOP_TOKEN not in text

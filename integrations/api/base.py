@@ -47,6 +47,14 @@ class PayloadTooLarge(exceptions.APIException):
         super().__init__(f"The body is larger than the hub accepts ({limit:,} bytes at most).")
 
 
+class _HandlerFailed(Exception):  # noqa: N818 - a carrier, not an error of its own
+    """The handler raised `error`: its transaction is rolled back before the request is kept."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class InboundApiView(APIView):
     """An APIView that keeps each request as an InboundEvent, read before authenticating or parsing it.
 
@@ -70,8 +78,11 @@ class InboundApiView(APIView):
         DRF's dispatch in two steps. First, with no transaction open, the request is authenticated
         and its body read: a client sending slowly holds only its own thread, never a database lock
         (on SQLite a transaction is the one write lock) or a connection idle in a transaction. Then
-        one transaction, with the handler in a savepoint: a request refused or failing half-way is
-        still kept, with its outcome. A database that cannot begin or commit answers 503.
+        one transaction: the handler's writes, then the request with its outcome. A handler that
+        fails half-way has its transaction rolled back, and the request is kept with its outcome in
+        a transaction of its own. (A savepoint around the handler would do the same in one
+        transaction, for two more round trips on every request; only a failure pays here.) A
+        database that cannot begin or commit answers 503.
         """
         self.args, self.kwargs = args, kwargs
         drf_request = self.initialize_request(request, *args, **kwargs)
@@ -86,10 +97,12 @@ class InboundApiView(APIView):
             self.response = self.finalize_response(drf_request, refused, *args, **kwargs)
             return self.response
         try:
-            with transaction.atomic():
-                response = refused if refused is not None else self._handle(drf_request, *args, **kwargs)
-                self.response = self.finalize_response(drf_request, response, *args, **kwargs)
-                return self.response
+            try:
+                return self._respond_in_transaction(drf_request, refused, *args, **kwargs)
+            except _HandlerFailed as failed:
+                # The rollback undid what the handler wrote: the kept request points at none of it.
+                self.inbound_order_id, self.inbound_unchanged = None, False
+                return self._respond_in_transaction(drf_request, self.handle_exception(failed.error), *args, **kwargs)
         except DatabaseError as exc:
             # Whatever the error, nothing of the request was kept: the sender must come back.
             logger.warning("Inbound request not stored: the database failed (%s)", exc.__class__.__name__)
@@ -98,15 +111,19 @@ class InboundApiView(APIView):
             self.response = self.finalize_response(drf_request, unavailable, *args, **kwargs)
             return self.response
 
-    def _handle(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """The handler in a savepoint: what it wrote is undone when it fails, the request is kept."""
-        try:
-            with transaction.atomic():
-                return self._handler(request)(request, *args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - answered in the one error shape, and kept
-            # The savepoint undid what the handler wrote: the kept request points at none of it.
-            self.inbound_order_id, self.inbound_unchanged = None, False
-            return self.handle_exception(exc)
+    def _respond_in_transaction(self, request: Request, answer: Response | None, *args: Any, **kwargs: Any) -> Response:
+        """In one transaction: `answer`, or the handler's when None, and the request kept with it.
+
+        An exception from the handler leaves as _HandlerFailed once the transaction is rolled back.
+        """
+        with transaction.atomic():
+            if answer is None:
+                try:
+                    answer = self._handler(request)(request, *args, **kwargs)
+                except Exception as exc:  # noqa: BLE001 - answered in the one error shape, and kept
+                    raise _HandlerFailed(exc) from exc
+            self.response = self.finalize_response(request, answer, *args, **kwargs)
+            return self.response
 
     def _handler(self, request: Request) -> Any:
         method = (request.method or "").lower()

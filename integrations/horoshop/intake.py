@@ -86,7 +86,7 @@ def shop_webhook_receive(*, data: dict[str, Any], raw: dict[str, Any], event: st
     webhook (they come minutes late and out of order) but confirmed by reading the order back.
     """
     confirm = ShopPartner().is_configured()
-    # Inside the request's transaction no savepoint is needed: an error rolls back to the view's.
+    # Inside the request's transaction no savepoint is needed: an error rolls the view's back.
     with transaction.atomic(savepoint=False):
         result = order_upsert_from_shop(report=order_report_from_shop(data=data, raw=raw, event=event),
                                         source=StatusChange.Source.SHOP_WEBHOOK, confirm_status=confirm)

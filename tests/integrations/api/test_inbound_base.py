@@ -113,7 +113,7 @@ def test_a_body_that_is_not_declared_json_is_a_415_naming_the_header(api_client,
 
 
 def test_a_handler_failing_after_it_created_the_order_is_kept_without_it(shop_payload, default_mappings):
-    # given: the webhook's handling fails after the intake created the order (its savepoint undoes the order)
+    # given: the webhook's handling fails after the intake created the order (the rollback undoes the order)
     with mock.patch("integrations.api.webhooks.Response", side_effect=RuntimeError("boom")):
         # when
         response = _put_webhook(shop_payload)
