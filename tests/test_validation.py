@@ -7,7 +7,8 @@ from django.utils import translation
 from rest_framework import serializers
 
 from hub import validation
-from integrations.horoshop.order_format import ShopOrderSerializer, shop_order_validated
+from integrations.horoshop.order_format import ShopOrderSerializer
+from integrations.horoshop.order_validation import shop_order_validated
 
 pytestmark = pytest.mark.django_db
 

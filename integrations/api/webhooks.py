@@ -11,7 +11,8 @@ from rest_framework.throttling import ScopedRateThrottle
 from hub.api import SettingTokenAuthentication, bearer_token
 from integrations.api.base import InboundApiView, error_responses
 from integrations.horoshop.intake import shop_webhook_receive
-from integrations.horoshop.order_format import ShopOrderSerializer, shop_order_validated
+from integrations.horoshop.order_format import ShopOrderSerializer
+from integrations.horoshop.order_validation import shop_order_validated
 from integrations.models import InboundEvent
 from orders.errors import NotFoundError
 

@@ -204,7 +204,3 @@ class ShopOrderSerializer(serializers.Serializer):
     def validate_products(self, value: list | None) -> list:
         return validated_data(ShopProductSerializer, value or [], many=True)
 
-
-def shop_order_validated(data: Any) -> dict[str, Any]:
-    """A shop order validated by ShopOrderSerializer; raises its ValidationError naming each bad field."""
-    return validated_data(ShopOrderSerializer, data)

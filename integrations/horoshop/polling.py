@@ -24,7 +24,7 @@ from rest_framework import serializers
 from hub.api import error_message
 from integrations.horoshop.client import HoroshopClient, horoshop_client_from_settings
 from integrations.horoshop.intake import order_report_from_shop
-from integrations.horoshop.order_format import shop_order_validated
+from integrations.horoshop.order_validation import shop_order_validated
 from integrations.models import PollRun, PollState
 from integrations.tokens import process_tokens
 from orders.models import Order, StatusChange, order_number_canonical
