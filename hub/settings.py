@@ -248,7 +248,7 @@ from hub.settings_partners import (  # noqa: E402, F401
 )
 
 if DELIVERY_WAKEUP == "notify" and "postgresql" not in DATABASES["default"]["ENGINE"]:
-    raise ImproperlyConfigured("DELIVERY_WAKEUP=notify needs PostgreSQL (DATABASE_URL); use publish.")
+    raise ImproperlyConfigured("DELIVERY_WAKEUP=notify needs PostgreSQL (DATABASE_URL); use publish or auto.")
 
 if HUB_SANDBOX:
     # Installed only when served: without it its tables, admin and routes do not exist at all.

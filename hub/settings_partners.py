@@ -61,14 +61,15 @@ DELIVERY_RETRY_JITTER = env.float("DELIVERY_RETRY_JITTER", default=0.2)
 # After a 429 or a time-out the partner is overloaded: never come back sooner than this.
 DELIVERY_OVERLOAD_FLOOR = env.float("DELIVERY_OVERLOAD_FLOOR", default=60)
 DELIVERY_RETRY_AFTER_CAP = env.float("DELIVERY_RETRY_AFTER_CAP", default=3600)
-# How a request that created deliveries gets them sent (orders/services/wakeups.py): "publish"
-# queues their task from the request after commit; "notify" (PostgreSQL only, hub/settings.py
-# checks) names them in a pg_notify of its transaction and a worker queues their task: less CPU
-# per webhook, more per delivery in the worker (README, Benchmarks). Behind a PgBouncer in
-# transaction mode, the worker's LISTEN needs DELIVERY_LISTEN_URL straight to the server.
-DELIVERY_WAKEUP = env.str("DELIVERY_WAKEUP", default="publish")
-if DELIVERY_WAKEUP not in ("notify", "publish"):
-    raise ImproperlyConfigured(f"DELIVERY_WAKEUP: expected notify or publish, not {DELIVERY_WAKEUP!r}.")
+# How a request that created deliveries gets them sent (orders/services/wakeups.py): "notify"
+# (PostgreSQL) names them in a pg_notify of its transaction and a worker queues their task;
+# "publish" queues their task from the request after commit. "auto" (the default) is notify on
+# PostgreSQL, publish on SQLite (orders/services/wakeups.py): notify takes the broker off the request, for
+# less CPU per webhook and more per delivery in the worker (README, Benchmarks). Behind a
+# PgBouncer in transaction mode, the worker's LISTEN needs DELIVERY_LISTEN_URL straight to the server.
+DELIVERY_WAKEUP = env.str("DELIVERY_WAKEUP", default="auto")
+if DELIVERY_WAKEUP not in ("auto", "notify", "publish"):
+    raise ImproperlyConfigured(f"DELIVERY_WAKEUP: expected auto, notify or publish, not {DELIVERY_WAKEUP!r}.")
 # The connection the listening worker uses (default: DATABASE_URL's).
 DELIVERY_LISTEN_URL = env.str("DELIVERY_LISTEN_URL", default="")
 # A queued delivery whose task has not run after this long is queued again (lost task).

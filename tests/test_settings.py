@@ -28,22 +28,24 @@ def _settings_in_subprocess(**env: str) -> subprocess.CompletedProcess[str]:
     base = {key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_URL", "DELIVERY_WAKEUP"))}
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; "
-                               "print(settings.DELIVERY_WAKEUP)"],
+                               "from orders.services.wakeups import wakeup_by_notify; "
+                               "print('notify' if wakeup_by_notify() else 'publish')"],
         cwd=ROOT, env={**base, "DJANGO_SETTINGS_MODULE": "hub.settings", "DEBUG": "true", **env},
         capture_output=True, text=True, timeout=60, check=False)
 
 
 @pytest.mark.parametrize(("database", "wakeup", "expected"), [
-    ("sqlite:///var/x.sqlite3", None, "publish"), ("postgres://hub@127.0.0.1:5432/hub", None, "publish"),
-    ("postgres://hub@127.0.0.1:5432/hub", "notify", "notify")])
-def test_requests_publish_their_deliveries_unless_notify_is_chosen_on_postgresql(database, wakeup, expected):
+    ("sqlite:///var/x.sqlite3", None, "publish"), ("postgres://hub@127.0.0.1:5432/hub", None, "notify"),
+    ("sqlite:///var/x.sqlite3", "auto", "publish"), ("postgres://hub@127.0.0.1:5432/hub", "auto", "notify"),
+    ("postgres://hub@127.0.0.1:5432/hub", "publish", "publish")])
+def test_requests_notify_on_postgresql_and_publish_on_sqlite_unless_told(database, wakeup, expected):
     result = _settings_in_subprocess(DATABASE_URL=database, **({"DELIVERY_WAKEUP": wakeup} if wakeup else {}))
     assert result.stdout.strip() == expected, result.stderr
 
 
 @pytest.mark.parametrize(("database", "wakeup", "message"), [
     ("sqlite:///var/x.sqlite3", "notify", "DELIVERY_WAKEUP=notify needs PostgreSQL"),
-    ("postgres://hub@127.0.0.1:5432/hub", "listen", "DELIVERY_WAKEUP: expected notify or publish, not 'listen'"),
+    ("postgres://hub@127.0.0.1:5432/hub", "listen", "DELIVERY_WAKEUP: expected auto, notify or publish, not 'listen'"),
 ])
 def test_a_wakeup_the_database_cannot_do_is_refused_at_start_naming_the_setting(database, wakeup, message):
     result = _settings_in_subprocess(DATABASE_URL=database, DELIVERY_WAKEUP=wakeup)

@@ -1,13 +1,13 @@
 """Telling the workers that deliveries are waiting, on PostgreSQL without the broker.
 
 A request that creates deliveries (a webhook, a manager's change) writes them in its transaction.
-With DELIVERY_WAKEUP = "notify" (PostgreSQL only; not the default) the same transaction runs a
+With DELIVERY_WAKEUP = "notify" (PostgreSQL only; "auto", the default, means it there) the same transaction runs a
 `pg_notify` naming them (inside their INSERT, orders/services/outbox.py, or on its own here);
 PostgreSQL delivers it when, and only if, the transaction commits. One worker process listens
 (orders/relay.py) and queues their task. So a request does not queue its deliveries' task, and
 building and sending a Celery message (about a sixth of a webhook's CPU, and one more round trip)
-is paid in the worker, off the request's path. With "publish" (the default, and SQLite's only
-choice) the request queues the task itself after commit.
+is paid in the worker, off the request's path. With "publish" (SQLite's only choice, and what
+"auto" means there) the request queues the task itself after commit.
 
 Either way the database holds the schedule: a wake-up nobody heard (no worker running, a
 connection lost) leaves the rows to the sweeper.
@@ -33,7 +33,10 @@ NOTIFY = "SELECT pg_notify(%s, %s)"
 
 def wakeup_by_notify() -> bool:
     """Whether deliveries are announced with pg_notify (else the request publishes their task)."""
-    return settings.DELIVERY_WAKEUP == "notify"
+    wakeup = settings.DELIVERY_WAKEUP
+    if wakeup == "auto":  # notify wherever it can be done
+        return connections[router.db_for_write(Delivery)].vendor == "postgresql"
+    return wakeup == "notify"
 
 
 def deliveries_announce(delivery_ids: Iterable[int]) -> None:
