@@ -21,6 +21,13 @@ def test_every_secret_name_is_masked_whatever_its_case(name, shape):
     assert MASK in masked
 
 
+@pytest.mark.parametrize("text", ['{"pa\u017f\u017fword": "s3cr3t-value"}', "\u212aey=s3cr3t-value"],
+                         ids=["long-s", "kelvin-sign"])
+def test_a_name_that_matches_a_secret_name_only_case_blind_is_masked_too(text):
+    # A letter that folds to another (ſ to s, the Kelvin sign to k) matches the name as the field pass reads it.
+    assert "s3cr3t-value" not in mask_text(text)
+
+
 def test_an_auth_header_echoed_back_is_masked():
     assert mask_text("Authorization: Bearer abc.def-123") == "Authorization: Bearer ***"
     assert "dXNlcjpwYXNz" not in mask_text("basic Basic dXNlcjpwYXNz")
