@@ -72,6 +72,10 @@ if DELIVERY_WAKEUP not in ("auto", "notify", "publish"):
     raise ImproperlyConfigured(f"DELIVERY_WAKEUP: expected auto, notify or publish, not {DELIVERY_WAKEUP!r}.")
 # The connection the listening worker uses (default: DATABASE_URL's).
 DELIVERY_LISTEN_URL = env.str("DELIVERY_LISTEN_URL", default="")
+# Status mappings and subscriptions, which every webhook reads, are kept in each process while a
+# LISTEN connection of its own (DELIVERY_LISTEN_URL's server) hears of every change, and never
+# longer than this many seconds; 0 reads them on every webhook (orders/services/config_cache.py).
+CONFIG_CACHE_SECONDS = env.float("CONFIG_CACHE_SECONDS", default=60)
 # A queued delivery whose task has not run after this long is queued again (lost task).
 DELIVERY_REQUEUE_AFTER = env.float("DELIVERY_REQUEUE_AFTER", default=120)
 DELIVERY_SWEEP_INTERVAL = env.float("DELIVERY_SWEEP_INTERVAL", default=5)

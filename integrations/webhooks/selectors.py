@@ -5,13 +5,15 @@ from __future__ import annotations
 import functools
 import time
 from datetime import datetime
+from functools import partial
 
 from django.db import connection
 from django.utils.translation import gettext
 
 from integrations.webhooks.models import WebhookEndpoint
 from orders.models import StatusMapping
-from orders.services.statements import hot_cursor
+from orders.services.config_cache import ConfigCache
+from orders.services.statements import WRITTEN_HERE, hot_cursor
 
 # Channel labels are read for every delivery row an admin list shows: one query for all of them,
 # kept this many seconds (and forgotten at once when this process changes an endpoint).
@@ -27,20 +29,29 @@ def _subscribed_sql(vendor: str) -> str:
     endpoint_column = through.get_field("webhookendpoint").column
     mapping_column = through.get_field("statusmapping").column
     endpoints, chosen = ops.quote_name(WebhookEndpoint._meta.db_table), ops.quote_name(through.db_table)
-    return (f"SELECT e.id FROM {endpoints} e WHERE e.enabled = %s AND (e.all_statuses = %s OR EXISTS "  # noqa: S608
+    # On PostgreSQL each row also says whether the current transaction wrote it (then it is not kept).
+    written_here = WRITTEN_HERE.replace("xmin", "e.xmin") if vendor == "postgresql" else "FALSE"
+    return (f"SELECT e.id, {written_here} FROM {endpoints} e WHERE e.enabled = %s AND (e.all_statuses = %s OR EXISTS "  # noqa: S608
             f"(SELECT 1 FROM {chosen} s WHERE s.{ops.quote_name(endpoint_column)} = e.id "
             f"AND s.{ops.quote_name(mapping_column)} = %s)) ORDER BY e.id")
 
 
-def endpoint_ids_subscribed(*, mapping: StatusMapping) -> list[int]:
-    """The endpoints that are on and take `mapping` (every status, or this one), by id.
+# Asked at every status change: kept in each process while PostgreSQL tells it of every change.
+_subscribed: ConfigCache[int, tuple[int, ...]] = ConfigCache("subscriptions by status mapping")
 
-    Asked at every status change: a plain statement built once (the ORM compiled the join anew
-    each time, for more than the rest of a webhook's reads together).
-    """
+
+def endpoint_ids_subscribed(*, mapping: StatusMapping) -> list[int]:
+    """The endpoints that are on and take `mapping` (every status, or this one), by id."""
+    return list(_subscribed.get(mapping.pk, partial(_subscribed_read, mapping.pk)))
+
+
+def _subscribed_read(mapping_id: int) -> tuple[tuple[int, ...], bool]:
+    # A plain statement built once (the ORM compiled the join anew each time, for more than the
+    # rest of a webhook's reads together).
     with hot_cursor(connection) as cursor:
-        cursor.execute(_subscribed_sql(connection.vendor), [True, True, mapping.pk])
-        return [pk for (pk,) in cursor.fetchall()]
+        cursor.execute(_subscribed_sql(connection.vendor), [True, True, mapping_id])
+        rows = cursor.fetchall()
+    return tuple(pk for pk, _ in rows), not any(written for _, written in rows)
 
 
 def endpoint_ids_all() -> list[int]:

@@ -6,15 +6,17 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 
 from orders.models import Order, OrderItem, StatusChange, StatusMapping
+from orders.services.config_cache import ConfigCache
 from orders.services.outbox import deliveries_create_for_payment
 from orders.services.search import order_search_values
 from orders.services.shop_sync import order_back_sync_pending
-from orders.services.statements import insert, row_by
+from orders.services.statements import insert, row_by_committed
 from orders.services.status import order_status_first_record, order_status_move
 
 logger = logging.getLogger(__name__)
@@ -58,9 +60,16 @@ def payload_fingerprint(raw: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
+# Read for every new order: kept in each process while PostgreSQL tells it of every change.
+_mappings: ConfigCache[int, StatusMapping | None] = ConfigCache("status mappings by shop status")
+
+
 def status_mapping_for_shop_status(*, shop_status_id: int) -> StatusMapping:
-    """The mapping of a shop status; an unknown id gets a placeholder that sends nothing until set up."""
-    mapping = row_by(StatusMapping, "shop_status_id", shop_status_id)  # read for every new order
+    """The mapping of a shop status; an unknown id gets a placeholder that sends nothing until set up.
+
+    The mapping may be the one instance this process keeps for every request: read it, never change it.
+    """
+    mapping = _mappings.get(shop_status_id, partial(row_by_committed, StatusMapping, "shop_status_id", shop_status_id))
     if mapping is not None:
         return mapping
     mapping, created = StatusMapping.objects.get_or_create(

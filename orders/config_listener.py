@@ -1,0 +1,108 @@
+"""The thread that vouches for the configuration each process keeps (orders/services/config_cache.py).
+
+It LISTENs on `hub_config` over a connection of its own and forgets everything kept when it
+hears a change, when it begins to listen (what changed before is unknown), and when its
+connection ends. While it does not listen, nothing is kept: every read goes to the database.
+Started on the first read that could be kept, in the process that reads (a forked child starts
+its own).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+import psycopg
+
+from orders.relay import RELAY_HEARTBEAT_SECONDS, RELAY_POLL_SECONDS, RELAY_SERVER_KEEPALIVES, relay_conninfo
+from orders.services.config_cache import CONFIG_CHANNEL, config_forget
+
+logger = logging.getLogger(__name__)
+
+LISTENER_RETRY_SECONDS = 2.0
+
+
+class ConfigListener(threading.Thread):
+    """Listens for configuration changes until `stop()`; reconnects after any failure."""
+
+    def __init__(self, *, retry_seconds: float = LISTENER_RETRY_SECONDS) -> None:
+        super().__init__(name="hub-config-listener", daemon=True)
+        self.retry_seconds = retry_seconds
+        self._stopping = threading.Event()
+        self.heard = 0  # changes heard (tests)
+        self._failed = False
+
+    def stop(self, timeout: float | None = 5.0) -> None:
+        self._stopping.set()
+        if self.is_alive():
+            self.join(timeout)
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._listen()
+            except Exception as exc:  # noqa: BLE001 - the listener outlives any one connection's failure
+                log = logger.warning if self._failed else logger.exception
+                log("The configuration listener failed (%s); reading from the database until it is back",
+                    exc.__class__.__name__)
+                self._failed = True
+            finally:
+                config_forget(listening=False)
+            self._stopping.wait(self.retry_seconds)
+
+    def _listen(self) -> None:
+        with psycopg.connect(**{**relay_conninfo(), "application_name": "hub-config-listener"}) as conn:
+            conn.execute(RELAY_SERVER_KEEPALIVES)
+            conn.execute(f"LISTEN {CONFIG_CHANNEL}")
+            config_forget(listening=True)  # whatever changed before this moment is not known
+            self._failed = False
+            heard_at = time.monotonic()
+            while not self._stopping.is_set():
+                heard = sum(1 for _ in conn.notifies(timeout=RELAY_POLL_SECONDS, stop_after=1))
+                if heard:
+                    self.heard += heard
+                    config_forget()
+                    heard_at = time.monotonic()
+                elif time.monotonic() - heard_at > RELAY_HEARTBEAT_SECONDS:
+                    conn.execute("SELECT 1")  # raises if the server or the network is gone
+                    heard_at = time.monotonic()
+
+
+_lock = threading.Lock()
+_listener: ConfigListener | None = None
+_listener_pid: int | None = None
+
+
+def config_listener_start() -> ConfigListener:
+    """This process's listener, started if it is not running (once per process)."""
+    global _listener, _listener_pid
+    with _lock:
+        if _listener is None or _listener_pid != os.getpid() or not _listener.is_alive():
+            _listener, _listener_pid = ConfigListener(), os.getpid()
+            _listener.start()
+        return _listener
+
+
+def config_listener_stop() -> None:
+    """Stop this process's listener (tests, before their database is dropped)."""
+    global _listener
+    with _lock:
+        listener, _listener = _listener, None
+    if listener is not None:
+        listener.stop()
+
+
+def config_listener_wait(timeout: float = 5.0) -> Any:
+    """Wait until this process's listener listens; the listener, or None after `timeout` (tests)."""
+    from orders.services.config_cache import config_listening
+
+    listener = config_listener_start()
+    deadline = time.monotonic() + timeout
+    while not config_listening():
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.01)
+    return listener

@@ -1,0 +1,177 @@
+"""Status mappings and subscriptions kept per process, forgotten on every change PostgreSQL tells of."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from orders.config_listener import ConfigListener, config_listener_stop, config_listener_wait
+from orders.models import Delivery, Order, StatusMapping
+from orders.relay import relay_conninfo
+from orders.services.config_cache import config_forget, config_listening
+from orders.services.intake import status_mapping_for_shop_status
+from tests.conftest import webhook_url
+from tests.partners import subscribe
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only: LISTEN and the triggers"),
+]
+
+STATUS = 1  # the sample order's stat_status
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.02)
+    return check()
+
+
+@pytest.fixture
+def kept(settings) -> Iterator[ConfigListener]:
+    """This process keeps mappings and subscriptions, its listener listening; stopped after the test."""
+    settings.CONFIG_CACHE_SECONDS = 60
+    listener = config_listener_wait()
+    assert listener is not None, "the listener never listened"
+    yield listener
+    config_listener_stop()
+    config_forget(listening=False)
+
+
+@pytest.fixture
+def send(api_client, shop_payload) -> Callable[[int], Order]:
+    """A new order's webhook, order number `number`; its order."""
+    def run(number: int) -> Order:
+        response = api_client.put(webhook_url(), {**shop_payload, "order_id": number, "imshop_uuid": f"uuid-{number}"},
+                                  format="json")
+        assert response.status_code == 200, response.content
+        return Order.objects.get(shop_order_id=str(number))
+    return run
+
+
+def channels(order: Order) -> list[str]:
+    return sorted(Delivery.objects.filter(order=order).values_list("channel", flat=True))
+
+
+def reads_of(statements: CaptureQueriesContext, table: str) -> list[str]:
+    return [q["sql"] for q in statements.captured_queries if q["sql"].startswith("SELECT") and f'"{table}"' in q["sql"]]
+
+
+def heard_after(listener: ConfigListener, change: Callable[[], Any]) -> None:
+    """Make `change` and wait until the listener has heard of it."""
+    before = listener.heard
+    change()
+    assert wait_for(lambda: listener.heard > before), "the change was never heard"
+
+
+def test_a_second_webhook_reads_neither_its_mapping_nor_its_subscriptions(kept, send, default_mappings, partners):
+    # given
+    first = send(101)
+    # when
+    with CaptureQueriesContext(connection) as statements:
+        second = send(102)
+    # then: the same deliveries, from what the first webhook read
+    assert channels(second) == channels(first)
+    assert len(channels(second)) >= 2
+    assert reads_of(statements, "orders_statusmapping") == []
+    assert reads_of(statements, "webhooks_webhookendpoint") == []
+
+
+def test_a_managers_edit_reaches_the_next_webhook(kept, send, default_mappings, partners):
+    # given
+    assert channels(send(201))
+    mapping = StatusMapping.objects.get(shop_status_id=STATUS)
+    # when: the manager sets the status aside (it sends nothing until set up again)
+    mapping.needs_setup = True
+    heard_after(kept, mapping.save)
+    # then
+    assert channels(send(202)) == []
+
+
+def test_an_edit_by_hand_in_psql_reaches_the_next_webhook(kept, send, default_mappings, partners):
+    # given
+    assert channels(send(301))
+
+    def by_hand() -> None:
+        with psycopg.connect(**{**relay_conninfo(), "application_name": "test-psql"}) as conn:
+            conn.execute("UPDATE orders_statusmapping SET needs_setup = true WHERE shop_status_id = %s", [STATUS])
+
+    # when
+    heard_after(kept, by_hand)
+    # then
+    assert channels(send(302)) == []
+
+
+def test_a_new_subscription_reaches_the_next_webhook(kept, send, default_mappings, partners, httpserver):
+    # given
+    before = channels(send(401))
+    # when
+    heard_after(kept, lambda: subscribe(httpserver.url_for("/another-subscriber"), name="Another"))
+    # then: one channel more, the new subscriber's
+    after = channels(send(402))
+    assert len(after) == len(before) + 1
+
+
+def test_while_the_listener_is_away_webhooks_read_and_an_edit_meanwhile_is_seen(kept, send, default_mappings,
+                                                                               partners):
+    # given: the listener's connection is ended by the server
+    assert channels(send(501))
+    with psycopg.connect(**{**relay_conninfo(), "application_name": "test-admin"}) as conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                     "WHERE application_name = 'hub-config-listener' AND datname = current_database()")
+    assert wait_for(lambda: not config_listening(), timeout=5)
+    # when: the mapping changes before the listener is back
+    StatusMapping.objects.filter(shop_status_id=STATUS).update(needs_setup=True)
+    with CaptureQueriesContext(connection) as statements:
+        order = send(502)
+    # then: read from the database, and the edit honoured; the listener comes back
+    assert reads_of(statements, "orders_statusmapping")
+    assert channels(order) == []
+    assert wait_for(config_listening, timeout=10)
+    assert channels(send(503)) == []
+
+
+def test_a_mapping_written_by_the_reading_transaction_is_not_kept_past_its_rollback(kept, default_mappings):
+    # given: a transaction renames the mapping and reads it, then rolls back (no notification: nothing committed)
+    original = StatusMapping.objects.get(shop_status_id=STATUS).name
+    read_inside: list[str] = []
+
+    def rename_read_and_fail() -> None:
+        with transaction.atomic():
+            StatusMapping.objects.filter(shop_status_id=STATUS).update(name="Renamed, never committed")
+            read_inside.append(status_mapping_for_shop_status(shop_status_id=STATUS).name)
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        rename_read_and_fail()
+    assert read_inside == ["Renamed, never committed"]
+    # when
+    mapping = status_mapping_for_shop_status(shop_status_id=STATUS)
+    # then
+    assert mapping.name == original
+
+
+def test_a_change_nobody_heard_of_is_read_once_the_backstop_runs_out(kept, settings, default_mappings):
+    # given: the mapping is kept, and then changed with the trigger off (as through a pooler that drops LISTEN)
+    settings.CONFIG_CACHE_SECONDS = 0.3
+    status_mapping_for_shop_status(shop_status_id=STATUS)
+    with psycopg.connect(**{**relay_conninfo(), "application_name": "test-psql"}) as conn:
+        conn.execute("ALTER TABLE orders_statusmapping DISABLE TRIGGER hub_config_changed")
+        try:
+            conn.execute("UPDATE orders_statusmapping SET name = 'Changed unheard' WHERE shop_status_id = %s", [STATUS])
+        finally:
+            conn.execute("ALTER TABLE orders_statusmapping ENABLE TRIGGER hub_config_changed")
+    assert status_mapping_for_shop_status(shop_status_id=STATUS).name != "Changed unheard"  # still the kept one
+    # when
+    time.sleep(0.35)
+    # then
+    assert status_mapping_for_shop_status(shop_status_id=STATUS).name == "Changed unheard"
