@@ -9,7 +9,6 @@ its own).
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import time
@@ -17,48 +16,32 @@ from typing import Any
 
 import psycopg
 
+from orders.listening import ListeningThread
 from orders.relay import RELAY_HEARTBEAT_SECONDS, RELAY_POLL_SECONDS, RELAY_SERVER_KEEPALIVES, relay_conninfo
 from orders.services.config_cache import CONFIG_CHANNEL, config_forget
-
-logger = logging.getLogger(__name__)
 
 LISTENER_RETRY_SECONDS = 2.0
 
 
-class ConfigListener(threading.Thread):
+class ConfigListener(ListeningThread):
     """Listens for configuration changes until `stop()`; reconnects after any failure."""
 
+    what = "The configuration listener"
+    meanwhile = "reading from the database until it is back"
+
     def __init__(self, *, retry_seconds: float = LISTENER_RETRY_SECONDS) -> None:
-        super().__init__(name="hub-config-listener", daemon=True)
-        self.retry_seconds = retry_seconds
-        self._stopping = threading.Event()
+        super().__init__(name="hub-config-listener", retry_seconds=retry_seconds)
         self.heard = 0  # changes heard (tests)
-        self._failed = False
 
-    def stop(self, timeout: float | None = 5.0) -> None:
-        self._stopping.set()
-        if self.is_alive():
-            self.join(timeout)
-
-    def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self._listen()
-            except Exception as exc:  # noqa: BLE001 - the listener outlives any one connection's failure
-                log = logger.warning if self._failed else logger.exception
-                log("The configuration listener failed (%s); reading from the database until it is back",
-                    exc.__class__.__name__)
-                self._failed = True
-            finally:
-                config_forget(listening=False)
-            self._stopping.wait(self.retry_seconds)
+    def _listening_ended(self) -> None:
+        config_forget(listening=False)
 
     def _listen(self) -> None:
         with psycopg.connect(**{**relay_conninfo(), "application_name": "hub-config-listener"}) as conn:
             conn.execute(RELAY_SERVER_KEEPALIVES)
             conn.execute(f"LISTEN {CONFIG_CHANNEL}")
             config_forget(listening=True)  # whatever changed before this moment is not known
-            self._failed = False
+            self._listening_began()
             heard_at = time.monotonic()
             while not self._stopping.is_set():
                 heard = sum(1 for _ in conn.notifies(timeout=RELAY_POLL_SECONDS, stop_after=1))

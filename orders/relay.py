@@ -27,6 +27,7 @@ from django.utils import timezone
 from psycopg.conninfo import conninfo_to_dict
 
 from hub.publishing import broker_recently_failed
+from orders.listening import ListeningThread
 from orders.models import Delivery
 from orders.services.outbox import deliveries_enqueue
 from orders.services.sweeper import deliveries_sweep
@@ -73,40 +74,24 @@ def _lock_taken(conn: psycopg.Connection[Any]) -> bool:
     return bool(row and row[0])
 
 
-class WakeupRelay(threading.Thread):
+class WakeupRelay(ListeningThread):
     """Listens for delivery wake-ups while it holds the relay lock; `stop()` ends it."""
 
+    what = "The wake-up relay"
+    meanwhile = "the sweeper covers meanwhile"
+
     def __init__(self, *, retry_seconds: float = RELAY_RETRY_SECONDS) -> None:
-        super().__init__(name="hub-wakeup-relay", daemon=True)
-        self.retry_seconds = retry_seconds
-        self._stopping = threading.Event()
+        super().__init__(name="hub-wakeup-relay", retry_seconds=retry_seconds)
         self.relaying = threading.Event()  # set while this thread holds the lock and listens
         self.queued = 0  # deliveries it has queued (tests, the log)
         self.takeovers = 0  # times it has taken the lock and listened (tests)
-        self._failed = False
 
-    def stop(self, timeout: float | None = 5.0) -> None:
-        self._stopping.set()
-        if self.is_alive():
-            self.join(timeout)
+    def _listening_ended(self) -> None:
+        self.relaying.clear()
+        connections.close_all()
 
-    def run(self) -> None:
-        try:
-            while not self._stopping.is_set():
-                try:
-                    self._listen()
-                except Exception as exc:  # noqa: BLE001 - the relay outlives any one connection's failure
-                    # The whole story once; while it goes on failing (a database down), one line each time.
-                    log = logger.warning if self._failed else logger.exception
-                    log("The wake-up relay failed (%s); trying again in %s s (the sweeper covers meanwhile)",
-                        exc.__class__.__name__, self.retry_seconds)
-                    self._failed = True
-                finally:
-                    self.relaying.clear()
-                    connections.close_all()
-                self._stopping.wait(self.retry_seconds)
-        finally:
-            connections.close_all()  # this thread's own (the ORM's, for the catch-up), not kept past it
+    def _thread_ended(self) -> None:
+        connections.close_all()  # this thread's own (the ORM's, for the catch-up), not kept past it
 
     def _listen(self) -> None:
         with psycopg.connect(**relay_conninfo()) as conn:
@@ -117,7 +102,7 @@ class WakeupRelay(threading.Thread):
             conn.execute(f"LISTEN {WAKEUP_CHANNEL}")
             self.relaying.set()
             self.takeovers += 1
-            self._failed = False
+            self._listening_began()
             logger.info("This worker relays the delivery wake-ups")
             self._catch_up(listening_since=timezone.now() + timedelta(seconds=RELAY_CLOCK_MARGIN_SECONDS))
             heard_at = time.monotonic()

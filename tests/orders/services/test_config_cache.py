@@ -18,6 +18,7 @@ from orders.services.config_cache import config_forget, config_listening
 from orders.services.intake import status_mapping_for_shop_status
 from tests.conftest import webhook_url
 from tests.partners import subscribe
+from tests.worker import wait_for
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -25,15 +26,6 @@ pytestmark = [
 ]
 
 STATUS = 1  # the sample order's stat_status
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
 
 
 @pytest.fixture
@@ -70,7 +62,7 @@ def heard_after(listener: ConfigListener, change: Callable[[], Any]) -> None:
     """Make `change` and wait until the listener has heard of it."""
     before = listener.heard
     change()
-    assert wait_for(lambda: listener.heard > before), "the change was never heard"
+    wait_for(lambda: listener.heard > before, timeout=10, what="the listener to hear of the change")
 
 
 def test_a_second_webhook_reads_neither_its_mapping_nor_its_subscriptions(kept, send, default_mappings, partners):
@@ -128,7 +120,7 @@ def test_while_the_listener_is_away_webhooks_read_and_an_edit_meanwhile_is_seen(
     with psycopg.connect(**{**relay_conninfo(), "application_name": "test-admin"}) as conn:
         conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                      "WHERE application_name = 'hub-config-listener' AND datname = current_database()")
-    assert wait_for(lambda: not config_listening(), timeout=5)
+    wait_for(lambda: not config_listening(), timeout=5, what="the listener to notice its connection ended")
     # when: the mapping changes before the listener is back
     StatusMapping.objects.filter(shop_status_id=STATUS).update(needs_setup=True)
     with CaptureQueriesContext(connection) as statements:
@@ -136,7 +128,7 @@ def test_while_the_listener_is_away_webhooks_read_and_an_edit_meanwhile_is_seen(
     # then: read from the database, and the edit honoured; the listener comes back
     assert reads_of(statements, "orders_statusmapping")
     assert channels(order) == []
-    assert wait_for(config_listening, timeout=10)
+    wait_for(config_listening, timeout=10, what="the listener to listen again")
     assert channels(send(503)) == []
 
 
