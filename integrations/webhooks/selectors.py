@@ -12,8 +12,8 @@ from django.utils.translation import gettext
 
 from integrations.webhooks.models import WebhookEndpoint
 from orders.models import StatusMapping
-from orders.services.config_cache import ConfigCache
-from orders.services.statements import WRITTEN_HERE, hot_cursor
+from orders.services.config_cache import ConfigCache, config_unwritten_sql
+from orders.services.statements import hot_cursor
 
 # Channel labels are read for every delivery row an admin list shows: one query for all of them,
 # kept this many seconds (and forgotten at once when this process changes an endpoint).
@@ -24,16 +24,18 @@ _labels_read_at = 0.0
 
 @functools.cache
 def _subscribed_sql(vendor: str) -> str:
+    """The ids of the endpoints subscribed; on PostgreSQL as one row with whether they may be kept."""
     ops = connection.ops
     through = WebhookEndpoint.statuses.through._meta
     endpoint_column = through.get_field("webhookendpoint").column
     mapping_column = through.get_field("statusmapping").column
     endpoints, chosen = ops.quote_name(WebhookEndpoint._meta.db_table), ops.quote_name(through.db_table)
-    # On PostgreSQL each row also says whether the current transaction wrote it (then it is not kept).
-    written_here = WRITTEN_HERE.replace("xmin", "e.xmin") if vendor == "postgresql" else "FALSE"
-    return (f"SELECT e.id, {written_here} FROM {endpoints} e WHERE e.enabled = %s AND (e.all_statuses = %s OR EXISTS "  # noqa: S608
-            f"(SELECT 1 FROM {chosen} s WHERE s.{ops.quote_name(endpoint_column)} = e.id "
-            f"AND s.{ops.quote_name(mapping_column)} = %s)) ORDER BY e.id")
+    subscribed = (f"SELECT e.id FROM {endpoints} e WHERE e.enabled = %s AND (e.all_statuses = %s OR EXISTS "  # noqa: S608
+                  f"(SELECT 1 FROM {chosen} s WHERE s.{ops.quote_name(endpoint_column)} = e.id "
+                  f"AND s.{ops.quote_name(mapping_column)} = %s)) ORDER BY e.id")
+    if vendor == "postgresql":
+        return f"SELECT array({subscribed}), {config_unwritten_sql(vendor)}"
+    return subscribed  # SQLite: a row per endpoint, and nothing is kept
 
 
 # Asked at every status change: kept in each process while PostgreSQL tells it of every change.
@@ -50,8 +52,10 @@ def _subscribed_read(mapping_id: int) -> tuple[tuple[int, ...], bool]:
     # rest of a webhook's reads together).
     with hot_cursor(connection) as cursor:
         cursor.execute(_subscribed_sql(connection.vendor), [True, True, mapping_id])
-        rows = cursor.fetchall()
-    return tuple(pk for pk, _ in rows), not any(written for _, written in rows)
+        if connection.vendor != "postgresql":
+            return tuple(pk for (pk,) in cursor.fetchall()), False
+        ids, keepable = cursor.fetchone()
+    return tuple(ids), bool(keepable)
 
 
 def endpoint_ids_all() -> list[int]:

@@ -10,8 +10,11 @@ its connection drops, and when it begins to listen.
 A value read is kept only:
 - on PostgreSQL with CONFIG_CACHE_SECONDS above 0, while this process's listener listens;
 - if no change was heard between the read and the keeping (a generation count);
-- if the caller says the row was not written by the current transaction (a rollback would leave
-  a row kept that never existed, and its own notification would come only with a commit);
+- if the current transaction has written none of those tables (`config_unwritten_sql`, read by
+  the same statement as the value: a rollback would leave kept a row that never existed, and the
+  transaction's own notification comes only with its commit). Inside such a transaction a value
+  kept before is still answered: code that changes a mapping and then reads it back in one
+  transaction reads it from the database itself (the hub has none that goes through here);
 - for at most CONFIG_CACHE_SECONDS: a backstop, should a connection pooler in transaction mode
   swallow the notifications (the README says to give the listener its own connection there).
 """
@@ -28,6 +31,9 @@ from django.conf import settings
 from django.db import connection
 
 CONFIG_CHANNEL = "hub_config"
+# True unless the current transaction wrote a table whose rows are kept: the triggers set this
+# setting, local to the transaction and undone by a rollback (orders/migrations/_config_triggers.py).
+_UNWRITTEN = "current_setting('hub.config_written', true) IS DISTINCT FROM 'on'"
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -48,6 +54,11 @@ _caches: list[ConfigCache[Any, Any]] = []
 
 def config_cache_enabled() -> bool:
     return settings.CONFIG_CACHE_SECONDS > 0 and connection.vendor == "postgresql"
+
+
+def config_unwritten_sql(vendor: str) -> str:
+    """An SQL expression, true when what the current transaction reads may be kept (never on SQLite)."""
+    return _UNWRITTEN if vendor == "postgresql" else "0 = 1"
 
 
 def config_listening() -> bool:

@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from orders.models import Order, OrderItem, StatusChange, StatusMapping
-from orders.services.config_cache import ConfigCache
+from orders.services.config_cache import ConfigCache, config_unwritten_sql
 from orders.services.outbox import deliveries_create_for_payment
 from orders.services.search import order_search_values
 from orders.services.shop_sync import order_back_sync_pending
-from orders.services.statements import insert, row_by_committed
+from orders.services.statements import insert, row_and_flag_by
 from orders.services.status import order_status_first_record, order_status_move
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def status_mapping_for_shop_status(*, shop_status_id: int) -> StatusMapping:
 
     The mapping may be the one instance this process keeps for every request: read it, never change it.
     """
-    mapping = _mappings.get(shop_status_id, partial(row_by_committed, StatusMapping, "shop_status_id", shop_status_id))
+    mapping = _mappings.get(shop_status_id, partial(_mapping_read, shop_status_id))
     if mapping is not None:
         return mapping
     mapping, created = StatusMapping.objects.get_or_create(
@@ -84,6 +84,12 @@ def status_mapping_for_shop_status(*, shop_status_id: int) -> StatusMapping:
     if created:
         logger.warning("Shop status %s has no mapping: created a placeholder", shop_status_id)
     return mapping
+
+
+def _mapping_read(shop_status_id: int) -> tuple[StatusMapping | None, bool]:
+    """The mapping, and whether it may be kept (a mapping that does not exist yet is not)."""
+    return row_and_flag_by(StatusMapping, "shop_status_id", shop_status_id,
+                           config_unwritten_sql(connection.vendor))
 
 
 def _items(report: OrderReport) -> list[OrderItem]:

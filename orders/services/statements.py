@@ -223,24 +223,19 @@ def _insert_with_orm(objs: Sequence[Model], *, ignore_conflicts: bool, using: st
     return 1
 
 
-# On PostgreSQL, whether a row read was written by the current transaction (not yet committed):
-# its xmin is this transaction's id (the 32 bits xmin keeps); NULL, so false, before it wrote.
-WRITTEN_HERE = "(xmin::text::bigint = mod(txid_current_if_assigned(), 4294967296)) IS TRUE"
-
-
 @functools.lru_cache(maxsize=64)
-def _select_by(model: type[Model], using: str, column: str, written_here: bool = False
+def _select_by(model: type[Model], using: str, column: str, flag: str | None = None
                ) -> tuple[str, list[str], list[Any]]:
     """The SELECT of `model`'s row by `column`, its field names, and its columns as expressions.
 
-    With `written_here` (PostgreSQL) one more column says whether the current transaction wrote the row.
+    With `flag`, an SQL expression of its own is one more column (after the model's).
     Only text and the model's own objects are kept: a connection is per thread, and one kept here
     would outlive its thread with its socket open.
     """
     ops = connections[using].ops
     fields = model._meta.concrete_fields
     columns = ", ".join(ops.quote_name(field.column) for field in fields)
-    columns += f", {WRITTEN_HERE}" if written_here else ""
+    columns += f", {flag}" if flag else ""
     sql = f"SELECT {columns} FROM {ops.quote_name(model._meta.db_table)} WHERE {ops.quote_name(column)} = %s"  # noqa: S608
     return sql, [field.attname for field in fields], [field.get_col(model._meta.db_table) for field in fields]
 
@@ -251,26 +246,18 @@ def row_by(model: type[ModelT], column: str, value: int | str) -> ModelT | None:
     A statement and conversions built once: the ORM compiles a filter anew each time, for several
     times the cost of the read itself.
     """
-    return _row_by(model, column, value, written_here=False)[0]
+    return _row_by(model, column, value, flag=None)[0]
 
 
-def row_by_committed(model: type[ModelT], column: str, value: int | str) -> tuple[ModelT | None, bool]:
-    """As `row_by`, and whether the row is as committed (not written by the current transaction).
-
-    On PostgreSQL the same one statement says; elsewhere a row read in a transaction is never
-    taken as committed.
-    """
-    using = router.db_for_read(model)
-    if connections[using].vendor != "postgresql":
-        return _row_by(model, column, value, written_here=False)[0], not connections[using].in_atomic_block
-    found, written_here = _row_by(model, column, value, written_here=True)
-    return found, found is not None and not written_here
+def row_and_flag_by(model: type[ModelT], column: str, value: int | str, flag: str) -> tuple[ModelT | None, bool]:
+    """As `row_by`, with the value of the SQL expression `flag`, read by the same statement (False without a row)."""
+    return _row_by(model, column, value, flag=flag)
 
 
-def _row_by(model: type[ModelT], column: str, value: int | str, *, written_here: bool) -> tuple[ModelT | None, bool]:
+def _row_by(model: type[ModelT], column: str, value: int | str, *, flag: str | None) -> tuple[ModelT | None, bool]:
     using = router.db_for_read(model)
     db = connections[using]
-    sql, names, cols = _select_by(model, using, column, written_here)
+    sql, names, cols = _select_by(model, using, column, flag)
     with hot_cursor(db) as cursor:
         cursor.execute(sql, [value])
         found = cursor.fetchone()
@@ -282,4 +269,4 @@ def _row_by(model: type[ModelT], column: str, value: int | str, *, written_here:
     for position, col in enumerate(cols):
         for convert in db.ops.get_db_converters(col) + col.get_db_converters(db):
             values[position] = convert(values[position], col, db)
-    return model.from_db(using, names, values), bool(found[-1]) if written_here else False
+    return model.from_db(using, names, values), bool(found[-1]) if flag else False

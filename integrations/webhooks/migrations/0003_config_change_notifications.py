@@ -9,7 +9,13 @@ from django.db import migrations
 
 from orders.migrations import _config_triggers
 
-TABLES = ("webhooks_webhookendpoint", "webhooks_webhookendpoint_statuses")
+# An endpoint's health columns (failing_since, last_success_at, ...) change at every attempt and
+# decide nothing that is kept: only switching it on or off, or its choice of statuses, tells.
+TABLES = {
+    "webhooks_webhookendpoint": (("enabled", "all_statuses"), "OLD.enabled IS DISTINCT FROM NEW.enabled "
+                                                              "OR OLD.all_statuses IS DISTINCT FROM NEW.all_statuses"),
+    "webhooks_webhookendpoint_statuses": _config_triggers.ANY_COLUMN,
+}
 
 
 class Migration(migrations.Migration):
@@ -20,6 +26,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(partial(_config_triggers.triggers_create, tables=TABLES, function=False),
-                             partial(_config_triggers.triggers_drop, tables=TABLES, function=False), elidable=False),
+        migrations.RunPython(partial(_config_triggers.triggers_create, tables=TABLES),
+                             partial(_config_triggers.triggers_drop, tables=TABLES), elidable=False),
     ]

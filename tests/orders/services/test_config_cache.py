@@ -10,7 +10,11 @@ import psycopg
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from integrations.webhooks.models import WebhookEndpoint
+from integrations.webhooks.selectors import endpoint_ids_subscribed
+from integrations.webhooks.services import endpoint_attempt_record
 from orders.config_listener import ConfigListener, config_listener_stop, config_listener_wait
 from orders.models import Delivery, Order, StatusMapping
 from orders.relay import relay_conninfo
@@ -29,7 +33,7 @@ STATUS = 1  # the sample order's stat_status
 
 
 @pytest.fixture
-def kept(settings) -> Iterator[ConfigListener]:
+def kept(settings, default_mappings) -> Iterator[ConfigListener]:
     """This process keeps mappings and subscriptions, its listener listening; stopped after the test."""
     settings.CONFIG_CACHE_SECONDS = 60
     listener = config_listener_wait()
@@ -39,15 +43,30 @@ def kept(settings) -> Iterator[ConfigListener]:
     config_forget(listening=False)
 
 
-@pytest.fixture
-def send(api_client, shop_payload) -> Callable[[int], Order]:
+def quiet(listener: ConfigListener) -> None:
+    """Wait until the fixtures' own changes have been heard (each would forget what the test keeps)."""
+    heard = -1
+    while heard != listener.heard:
+        heard = listener.heard
+        time.sleep(0.3)
+
+
+class Sender:
     """A new order's webhook, order number `number`; its order."""
-    def run(number: int) -> Order:
-        response = api_client.put(webhook_url(), {**shop_payload, "order_id": number, "imshop_uuid": f"uuid-{number}"},
-                                  format="json")
+
+    def __init__(self, client: Any, payload: dict[str, Any]) -> None:
+        self.client, self.payload = client, payload
+
+    def __call__(self, number: int) -> Order:
+        body = {**self.payload, "order_id": number, "imshop_uuid": f"uuid-{number}"}
+        response = self.client.put(webhook_url(), body, format="json")
         assert response.status_code == 200, response.content
         return Order.objects.get(shop_order_id=str(number))
-    return run
+
+
+@pytest.fixture
+def send(api_client, shop_payload) -> Sender:
+    return Sender(api_client, shop_payload)
 
 
 def channels(order: Order) -> list[str]:
@@ -66,6 +85,7 @@ def heard_after(listener: ConfigListener, change: Callable[[], Any]) -> None:
 
 
 def test_a_second_webhook_reads_neither_its_mapping_nor_its_subscriptions(kept, send, default_mappings, partners):
+    quiet(kept)
     # given
     first = send(101)
     # when
@@ -79,6 +99,7 @@ def test_a_second_webhook_reads_neither_its_mapping_nor_its_subscriptions(kept, 
 
 
 def test_a_managers_edit_reaches_the_next_webhook(kept, send, default_mappings, partners):
+    quiet(kept)
     # given
     assert channels(send(201))
     mapping = StatusMapping.objects.get(shop_status_id=STATUS)
@@ -90,6 +111,7 @@ def test_a_managers_edit_reaches_the_next_webhook(kept, send, default_mappings, 
 
 
 def test_an_edit_by_hand_in_psql_reaches_the_next_webhook(kept, send, default_mappings, partners):
+    quiet(kept)
     # given
     assert channels(send(301))
 
@@ -104,6 +126,7 @@ def test_an_edit_by_hand_in_psql_reaches_the_next_webhook(kept, send, default_ma
 
 
 def test_a_new_subscription_reaches_the_next_webhook(kept, send, default_mappings, partners, httpserver):
+    quiet(kept)
     # given
     before = channels(send(401))
     # when
@@ -115,6 +138,7 @@ def test_a_new_subscription_reaches_the_next_webhook(kept, send, default_mapping
 
 def test_while_the_listener_is_away_webhooks_read_and_an_edit_meanwhile_is_seen(kept, send, default_mappings,
                                                                                partners):
+    quiet(kept)
     # given: the listener's connection is ended by the server
     assert channels(send(501))
     with psycopg.connect(**{**relay_conninfo(), "application_name": "test-admin"}) as conn:
@@ -133,6 +157,7 @@ def test_while_the_listener_is_away_webhooks_read_and_an_edit_meanwhile_is_seen(
 
 
 def test_a_mapping_written_by_the_reading_transaction_is_not_kept_past_its_rollback(kept, default_mappings):
+    quiet(kept)
     # given: a transaction renames the mapping and reads it, then rolls back (no notification: nothing committed)
     original = StatusMapping.objects.get(shop_status_id=STATUS).name
     read_inside: list[str] = []
@@ -153,17 +178,91 @@ def test_a_mapping_written_by_the_reading_transaction_is_not_kept_past_its_rollb
 
 
 def test_a_change_nobody_heard_of_is_read_once_the_backstop_runs_out(kept, settings, default_mappings):
+    quiet(kept)
     # given: the mapping is kept, and then changed with the trigger off (as through a pooler that drops LISTEN)
     settings.CONFIG_CACHE_SECONDS = 0.3
     status_mapping_for_shop_status(shop_status_id=STATUS)
     with psycopg.connect(**{**relay_conninfo(), "application_name": "test-psql"}) as conn:
-        conn.execute("ALTER TABLE orders_statusmapping DISABLE TRIGGER hub_config_changed")
+        conn.execute("ALTER TABLE orders_statusmapping DISABLE TRIGGER USER")
         try:
             conn.execute("UPDATE orders_statusmapping SET name = 'Changed unheard' WHERE shop_status_id = %s", [STATUS])
         finally:
-            conn.execute("ALTER TABLE orders_statusmapping ENABLE TRIGGER hub_config_changed")
+            conn.execute("ALTER TABLE orders_statusmapping ENABLE TRIGGER USER")
     assert status_mapping_for_shop_status(shop_status_id=STATUS).name != "Changed unheard"  # still the kept one
     # when
     time.sleep(0.35)
     # then
     assert status_mapping_for_shop_status(shop_status_id=STATUS).name == "Changed unheard"
+
+
+def rolled_back(work: Callable[[], Any]) -> None:
+    """Run `work` in a transaction that is then rolled back."""
+    def run() -> None:
+        with transaction.atomic():
+            work()
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError, match="rolled back"):
+        run()
+
+
+def test_a_mapping_changed_in_a_savepoint_of_a_rolled_back_transaction_is_not_kept(kept):
+    # given: a savepoint (a nested atomic block, get_or_create) renames the mapping, the transaction reads it
+    quiet(kept)
+    original = StatusMapping.objects.get(shop_status_id=STATUS).name
+    read_inside: list[str] = []
+
+    def rename_in_a_savepoint_and_read() -> None:
+        with transaction.atomic():
+            StatusMapping.objects.filter(shop_status_id=STATUS).update(name="Renamed, never committed")
+        read_inside.append(status_mapping_for_shop_status(shop_status_id=STATUS).name)
+
+    # when
+    rolled_back(rename_in_a_savepoint_and_read)
+    # then
+    assert read_inside == ["Renamed, never committed"]
+    assert status_mapping_for_shop_status(shop_status_id=STATUS).name == original
+
+
+def test_a_placeholder_mapping_rolled_back_is_not_kept_and_its_status_still_takes_webhooks(kept, send):
+    # given: a new status's placeholder is made and read again, then its transaction rolls back
+    quiet(kept)
+    rolled_back(lambda: [status_mapping_for_shop_status(shop_status_id=4242) for _ in range(2)])
+    assert not StatusMapping.objects.filter(shop_status_id=4242).exists()
+    # when
+    response = send.client.put(webhook_url(), {**send.payload, "order_id": 9001, "stat_status": 4242}, format="json")
+    # then: a placeholder of its own, not the kept one that never existed
+    assert response.status_code == 200, response.content
+    assert StatusMapping.objects.filter(shop_status_id=4242).exists()
+
+
+def test_subscriptions_changed_in_a_rolled_back_transaction_are_not_kept(kept, httpserver):
+    # given: one endpoint for the chosen statuses (none yet), one for every status
+    mapping = StatusMapping.objects.get(shop_status_id=STATUS)
+    chosen = subscribe(httpserver.url_for("/chosen"), name="Chosen", all_statuses=False)
+    every = subscribe(httpserver.url_for("/every"), name="Every")
+    quiet(kept)
+
+    def subscribe_one_and_switch_the_other_off() -> None:
+        chosen.statuses.add(mapping)
+        WebhookEndpoint.objects.filter(pk=every.pk).update(enabled=False)
+        assert endpoint_ids_subscribed(mapping=mapping) == [chosen.pk]
+
+    # when
+    rolled_back(subscribe_one_and_switch_the_other_off)
+    # then
+    assert endpoint_ids_subscribed(mapping=mapping) == [every.pk]
+
+
+def test_an_endpoints_attempts_tell_no_process_to_forget(kept, httpserver):
+    # given: an endpoint that is failing already
+    endpoint = subscribe(httpserver.url_for("/down"), name="Down")
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=timezone.now())
+    quiet(kept)
+    before = kept.heard
+    # when: three more failed attempts, and one that succeeds
+    for ok in (False, False, False, True):
+        endpoint_attempt_record(endpoint_id=endpoint.pk, ok=ok, at=timezone.now())
+    time.sleep(0.5)
+    # then: its health changed, nothing that is kept did
+    assert kept.heard == before
