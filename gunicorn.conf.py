@@ -15,12 +15,18 @@ class MaskedAtoms(SafeAtoms):
     """gunicorn's access-log atoms, each masked as the format reads it (a line reads a few of many).
 
     The atoms hold every request header, response header and environ variable; masking all of
-    them cost each request more than writing the line.
+    them cost each request more than writing the line. A value is masked as it arrived, then its
+    quotes escaped as gunicorn's own atoms escape them (the masking patterns read JSON's quotes).
     """
+
+    def __init__(self, atoms: dict) -> None:
+        dict.__init__(self, atoms)  # as they are: SafeAtoms would escape the quotes now
 
     def __getitem__(self, key: str) -> object:
         value = super().__getitem__(key)
-        return mask_text(value, configured_secrets()) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        return mask_text(value, configured_secrets()).replace('"', '\\"')
 
 
 class MaskingLogger(Logger):

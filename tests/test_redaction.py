@@ -21,10 +21,12 @@ def test_every_secret_name_is_masked_whatever_its_case(name, shape):
     assert MASK in masked
 
 
-@pytest.mark.parametrize("text", ['{"pa\u017f\u017fword": "s3cr3t-value"}', "\u212aey=s3cr3t-value"],
-                         ids=["long-s", "kelvin-sign"])
+@pytest.mark.parametrize("text", ['{"pa\u017f\u017fword": "s3cr3t-value"}', "\u212aey=s3cr3t-value",
+                                  "s\u0131g=s3cr3t-value", '{"s\u0130g": "s3cr3t-value"}',
+                                  "S\u0130GNATURE=s3cr3t-value"],
+                         ids=["long-s", "kelvin-sign", "dotless-i", "dotted-capital-i", "dotted-capital-i-upper"])
 def test_a_name_that_matches_a_secret_name_only_case_blind_is_masked_too(text):
-    # A letter that folds to another (ſ to s, the Kelvin sign to k) matches the name as the field pass reads it.
+    # A letter the case-blind pass takes for another (ſ for s, the Kelvin sign for k, ı and İ for i).
     assert "s3cr3t-value" not in mask_text(text)
 
 

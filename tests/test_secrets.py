@@ -206,7 +206,7 @@ def _status_of(url: str, headers: dict[str, str] | None = None) -> int | None:
         return None
 
 
-@pytest.mark.parametrize("log_format", [None, '%(r)s q=%(q)s header=%({x-shop-token}i)s %(U)s'],
+@pytest.mark.parametrize("log_format", [None, '%(r)s q=%(q)s header=%({x-shop-token}i)s debug=%({x-debug}i)s %(U)s'],
                          ids=["default-format", "format-with-query-and-header"])
 def test_gunicorn_and_django_logs_mask_the_url_token(tmp_path, log_format):
     # given: gunicorn as the Procfile runs it (it reads ./gunicorn.conf.py), with the shop's token configured
@@ -224,7 +224,7 @@ def test_gunicorn_and_django_logs_mask_the_url_token(tmp_path, log_format):
             status = None
             while status is None and time.monotonic() < deadline:
                 status = _status_of(f"http://127.0.0.1:8152/no-such-page?token={SHOP_TOKEN}",
-                                    headers={"X-Shop-Token": SHOP_TOKEN})
+                                    headers={"X-Shop-Token": SHOP_TOKEN, "X-Debug": '{"token": "s3cr3t-value"}'})
                 time.sleep(0 if status else 0.2)
         finally:
             server.terminate()
@@ -234,6 +234,7 @@ def test_gunicorn_and_django_logs_mask_the_url_token(tmp_path, log_format):
     assert status == 404, text
     assert "GET /no-such-page?token=***" in text  # the access line
     if log_format:
-        assert "q=token=*** header=*** /no-such-page" in text, text
+        assert "q=token=*** header=*** debug=" in text, text
+        assert "s3cr3t-value" not in text  # a secret-named JSON field, masked before its quotes are escaped
     assert '"logger": "django.request"' in text
     assert SHOP_TOKEN not in text
