@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 
-from orders.listening import ListeningThread
+from orders.listening import ListeningThread, listen_probe
 from orders.relay import RELAY_HEARTBEAT_SECONDS, RELAY_POLL_SECONDS, RELAY_SERVER_KEEPALIVES, relay_conninfo
 from orders.services.config_cache import CONFIG_CHANNEL, config_forget
 
@@ -40,6 +40,7 @@ class ConfigListener(ListeningThread):
         with psycopg.connect(**{**relay_conninfo(), "application_name": "hub-config-listener"}) as conn:
             conn.execute(RELAY_SERVER_KEEPALIVES)
             conn.execute(f"LISTEN {CONFIG_CHANNEL}")
+            listen_probe(conn)  # what it hears meanwhile is forgotten with the rest, below
             config_forget(listening=True)  # whatever changed before this moment is not known
             self._listening_began()
             heard_at = time.monotonic()

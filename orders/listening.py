@@ -4,14 +4,57 @@ The delivery wake-up relay (orders/relay.py) and the configuration listener
 (orders/config_listener.py) are such threads: each subclass says how to listen once (`_listen`,
 returning when stopped, raising when the connection fails) and what to undo when it stops
 listening (`_listening_ended`).
+
+Before either trusts its connection, `listen_probe` checks that it hears what the hub's own
+connection announces. A LISTEN through a pooler in transaction mode, on a replica or on another
+database succeeds and then hears nothing, which would look like a quiet day.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+import uuid
+from typing import Any
+
+import psycopg
+from django.db import connection
 
 logger = logging.getLogger(__name__)
+
+LISTEN_PROBE_CHANNEL = "hub_listen_probe"
+# How long a probe may take to come back (a notification is delivered at once on a healthy server).
+LISTEN_PROBE_SECONDS = 5.0
+
+
+class ListenUnheardError(RuntimeError):
+    """The listening connection did not hear a notification sent through the hub's own connection."""
+
+
+def listen_probe(conn: psycopg.Connection[Any], *, timeout: float | None = None) -> None:
+    """Send a notification through the ORM's connection (where the hub's writes go) and hear it on `conn`.
+
+    Raises ListenUnheardError after `timeout` (LISTEN_PROBE_SECONDS). Other notifications `conn` hears
+    meanwhile are dropped: a caller probes before it takes in what it listens for.
+    """
+    token = uuid.uuid4().hex
+    conn.execute(f"LISTEN {LISTEN_PROBE_CHANNEL}")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, %s)", [LISTEN_PROBE_CHANNEL, token])
+        deadline = time.monotonic() + (LISTEN_PROBE_SECONDS if timeout is None else timeout)
+        while (left := deadline - time.monotonic()) > 0:
+            for notify in conn.notifies(timeout=left, stop_after=1):
+                if notify.channel == LISTEN_PROBE_CHANNEL and notify.payload == token:
+                    return
+        raise ListenUnheardError(
+            "The listening connection did not hear a notification the hub's own connection sent: it does not "
+            "reach the same PostgreSQL server and database in a session of its own (a pooler in transaction "
+            "mode, a replica, another database?). Point DELIVERY_LISTEN_URL at the primary server itself.")
+    finally:
+        connection.close()  # this thread's ORM connection, not kept idle
+        conn.execute(f"UNLISTEN {LISTEN_PROBE_CHANNEL}")
 
 
 class ListeningThread(threading.Thread):

@@ -27,7 +27,7 @@ from django.utils import timezone
 from psycopg.conninfo import conninfo_to_dict
 
 from hub.publishing import broker_recently_failed
-from orders.listening import ListeningThread
+from orders.listening import ListeningThread, listen_probe
 from orders.models import Delivery
 from orders.services.outbox import deliveries_enqueue
 from orders.services.sweeper import deliveries_sweep
@@ -96,6 +96,7 @@ class WakeupRelay(ListeningThread):
     def _listen(self) -> None:
         with psycopg.connect(**relay_conninfo()) as conn:
             conn.execute(RELAY_SERVER_KEEPALIVES)
+            listen_probe(conn)  # before the lock: a relay that hears nothing must not hold it
             while not _lock_taken(conn):
                 if self._stopping.wait(self.retry_seconds):
                     return

@@ -266,3 +266,23 @@ def test_an_endpoints_attempts_tell_no_process_to_forget(kept, httpserver):
     time.sleep(0.5)
     # then: its health changed, nothing that is kept did
     assert kept.heard == before
+
+
+def test_a_listener_that_hears_nothing_keeps_nothing(settings, default_mappings, monkeypatch):
+    from tests.orders.services.test_wakeups import other_database_url
+
+    # given: the listening connection points at another database, where no change is ever heard
+    monkeypatch.setattr("orders.listening.LISTEN_PROBE_SECONDS", 0.3)
+    settings.CONFIG_CACHE_SECONDS, settings.DELIVERY_LISTEN_URL = 60, other_database_url()
+    try:
+        # when
+        listening = config_listener_wait(timeout=2)
+        with CaptureQueriesContext(connection) as statements:
+            for _ in range(2):
+                status_mapping_for_shop_status(shop_status_id=STATUS)
+    finally:
+        config_listener_stop()
+        config_forget(listening=False)
+    # then: never taken as listening, so every read goes to the database
+    assert listening is None
+    assert len(reads_of(statements, "orders_statusmapping")) == 2

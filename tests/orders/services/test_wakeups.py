@@ -322,3 +322,24 @@ def api_put(payload: dict[str, Any]) -> Any:
     from rest_framework.test import APIClient
 
     return APIClient().put(webhook_url(), payload, format="json")
+
+
+def other_database_url() -> str:
+    """A URL of the same server's `postgres` database: a LISTEN there succeeds and hears none of the hub's."""
+    db = connection.settings_dict
+    return f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/postgres"
+
+
+def test_a_relay_that_hears_nothing_takes_no_lock_so_the_metric_says_so(settings, relays, queued, monkeypatch,
+                                                                         caplog):
+    from orders.services.wakeups import wakeup_relay_listening
+
+    # given: the listening connection points at another database (as through a pooler, or a replica)
+    monkeypatch.setattr("orders.listening.LISTEN_PROBE_SECONDS", 0.3)
+    settings.DELIVERY_LISTEN_URL = other_database_url()
+    # when
+    relay = relays()
+    # then
+    assert not relay.relaying.wait(2)
+    assert not wakeup_relay_listening()
+    assert any("ListenUnheardError" in record.getMessage() for record in caplog.records)
