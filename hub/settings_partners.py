@@ -64,13 +64,13 @@ DELIVERY_RETRY_AFTER_CAP = env.float("DELIVERY_RETRY_AFTER_CAP", default=3600)
 # How a request that created deliveries gets them sent (orders/services/wakeups.py): "notify"
 # (PostgreSQL) names them in a pg_notify of its transaction and a worker queues their task;
 # "publish" queues their task from the request after commit. "auto" (the default) is notify on
-# PostgreSQL, publish on SQLite (orders/services/wakeups.py): notify takes the broker off the request, for
-# less CPU per webhook and more per delivery in the worker (README, Benchmarks). Behind a
-# PgBouncer in transaction mode, the worker's LISTEN needs DELIVERY_LISTEN_URL straight to the server.
+# PostgreSQL, publish on SQLite: notify takes the broker off the request, for less CPU per webhook
+# and more per delivery in the worker (README, Benchmarks). Behind a PgBouncer in transaction
+# mode, the listening connections need DELIVERY_LISTEN_URL straight to the server.
 DELIVERY_WAKEUP = env.str("DELIVERY_WAKEUP", default="auto")
 if DELIVERY_WAKEUP not in ("auto", "notify", "publish"):
     raise ImproperlyConfigured(f"DELIVERY_WAKEUP: expected auto, notify or publish, not {DELIVERY_WAKEUP!r}.")
-# The connection the listening worker uses (default: DATABASE_URL's).
+# The server the listening connections use (orders/listening.py; default: DATABASE_URL's).
 DELIVERY_LISTEN_URL = env.str("DELIVERY_LISTEN_URL", default="")
 # Status mappings and subscriptions, which every webhook reads, are kept in each process while a
 # LISTEN connection of its own (DELIVERY_LISTEN_URL's server) hears of every change, and never

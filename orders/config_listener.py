@@ -14,10 +14,7 @@ import threading
 import time
 from typing import Any
 
-import psycopg
-
-from orders.listening import ListeningThread, listen_probe
-from orders.relay import RELAY_HEARTBEAT_SECONDS, RELAY_POLL_SECONDS, RELAY_SERVER_KEEPALIVES, relay_conninfo
+from orders.listening import ListeningThread, listen_connect, listen_probe
 from orders.services.config_cache import CONFIG_CHANNEL, config_forget
 
 LISTENER_RETRY_SECONDS = 2.0
@@ -37,22 +34,14 @@ class ConfigListener(ListeningThread):
         config_forget(listening=False)
 
     def _listen(self) -> None:
-        with psycopg.connect(**{**relay_conninfo(), "application_name": "hub-config-listener"}) as conn:
-            conn.execute(RELAY_SERVER_KEEPALIVES)
+        with listen_connect("hub-config-listener") as conn:
             conn.execute(f"LISTEN {CONFIG_CHANNEL}")
             listen_probe(conn)  # what it hears meanwhile is forgotten with the rest, below
             config_forget(listening=True)  # whatever changed before this moment is not known
             self._listening_began()
-            heard_at = time.monotonic()
-            while not self._stopping.is_set():
-                heard = sum(1 for _ in conn.notifies(timeout=RELAY_POLL_SECONDS, stop_after=1))
-                if heard:
-                    self.heard += heard
-                    config_forget()
-                    heard_at = time.monotonic()
-                elif time.monotonic() - heard_at > RELAY_HEARTBEAT_SECONDS:
-                    conn.execute("SELECT 1")  # raises if the server or the network is gone
-                    heard_at = time.monotonic()
+            for payloads in self._heard(conn):
+                self.heard += len(payloads)
+                config_forget()
 
 
 _lock = threading.Lock()

@@ -19,13 +19,52 @@ import uuid
 from typing import Any
 
 import psycopg
+from django.conf import settings
 from django.db import connection
+from psycopg.conninfo import conninfo_to_dict
 
 logger = logging.getLogger(__name__)
+
+# How long one wait for notifications lasts before the thread looks at its stop flag.
+LISTEN_POLL_SECONDS = 1.0
+# After this long without a notification the thread sends a query of its own: a listening
+# connection only reads, and a read never learns that the server or the network is gone.
+LISTEN_HEARTBEAT_SECONDS = 10.0
+# A dead peer noticed within about 30 s on both sides (TCP keepalives, and a cap on
+# unacknowledged writes): a relay's lock is freed, and a process stops trusting what it keeps.
+LISTEN_CONNECTION = {"connect_timeout": 3, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+                     "keepalives_count": 3, "tcp_user_timeout": 30_000}
+LISTEN_SERVER_KEEPALIVES = "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3"
 
 LISTEN_PROBE_CHANNEL = "hub_listen_probe"
 # How long a probe may take to come back (a notification is delivered at once on a healthy server).
 LISTEN_PROBE_SECONDS = 5.0
+
+
+def listen_conninfo(application_name: str) -> dict[str, Any]:
+    """psycopg.connect's arguments for a listening connection: DELIVERY_LISTEN_URL, else Django's.
+
+    It is named `application_name` in pg_stat_activity; what the URL or DATABASE_URL's options say
+    wins over that and LISTEN_CONNECTION's defaults.
+    """
+    if settings.DELIVERY_LISTEN_URL:
+        given = conninfo_to_dict(settings.DELIVERY_LISTEN_URL)
+    else:
+        given = connection.get_connection_params()
+        for django_only in ("cursor_factory", "context", "prepare_threshold"):
+            given.pop(django_only, None)
+    return {"application_name": application_name, **LISTEN_CONNECTION, **given, "autocommit": True}
+
+
+def listen_connect(application_name: str) -> psycopg.Connection[Any]:
+    """A listening connection, with the server's keepalives set too."""
+    conn = psycopg.connect(**listen_conninfo(application_name))
+    try:
+        conn.execute(LISTEN_SERVER_KEEPALIVES)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 class ListenUnheardError(RuntimeError):
@@ -98,6 +137,23 @@ class ListeningThread(threading.Thread):
 
     def _listen(self) -> None:
         raise NotImplementedError
+
+    def _heard(self, conn: psycopg.Connection[Any]) -> Any:
+        """Yield the payloads of each notification `conn` hears, until `stop()`.
+
+        While nothing comes, a query every LISTEN_HEARTBEAT_SECONDS raises if the server or the
+        network is gone.
+        """
+        heard_at = time.monotonic()
+        while not self._stopping.is_set():
+            payloads = [notify.payload for notify in conn.notifies(timeout=LISTEN_POLL_SECONDS, stop_after=1)]
+            if payloads:
+                yield payloads
+            elif time.monotonic() - heard_at > LISTEN_HEARTBEAT_SECONDS:
+                conn.execute("SELECT 1")
+            else:
+                continue
+            heard_at = time.monotonic()
 
     def _listening_ended(self) -> None:
         """After each spell of listening, failed or stopped."""

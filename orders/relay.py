@@ -22,13 +22,11 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.db import connections, router
+from django.db import connections
 from django.utils import timezone
-from psycopg.conninfo import conninfo_to_dict
 
 from hub.publishing import broker_recently_failed
-from orders.listening import ListeningThread, listen_probe
-from orders.models import Delivery
+from orders.listening import ListeningThread, listen_connect, listen_conninfo, listen_probe
 from orders.services.outbox import deliveries_enqueue
 from orders.services.sweeper import deliveries_sweep
 from orders.services.wakeups import RELAY_LOCK_KEY, WAKEUP_CHANNEL, wakeup_ids
@@ -38,35 +36,15 @@ logger = logging.getLogger(__name__)
 # How often a worker that does not relay tries to take over, and how long the relay waits before
 # trying again after an error (a connection lost, the database restarting).
 RELAY_RETRY_SECONDS = 2.0
-# How long one wait for notifications lasts before the thread looks at its stop flag.
-RELAY_POLL_SECONDS = 1.0
-# After this long without a notification the relay sends a query of its own: a listening
-# connection only reads, and a read never learns that the server or the network is gone.
-RELAY_HEARTBEAT_SECONDS = 10.0
 # The catch-up also takes rows announced this long after the relay listened: a web host's clock
 # may run ahead of the worker's (a row queued twice sends once).
 RELAY_CLOCK_MARGIN_SECONDS = 5.0
-# The listening connection: its own name in pg_stat_activity; a dead peer noticed within about
-# 30 s on both sides (TCP keepalives, and a cap on unacknowledged writes), so the lock is freed
-# and another worker takes over.
-RELAY_CONNECTION = {"application_name": "hub-wakeup-relay", "connect_timeout": 3, "keepalives": 1,
-                    "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
-                    "tcp_user_timeout": 30_000}
-RELAY_SERVER_KEEPALIVES = "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3"
+RELAY_APPLICATION_NAME = "hub-wakeup-relay"
 
 
 def relay_conninfo() -> dict[str, Any]:
-    """psycopg.connect's arguments for the listening connection: DELIVERY_LISTEN_URL, else Django's.
-
-    What the URL or DATABASE_URL's options say wins over RELAY_CONNECTION's defaults.
-    """
-    if settings.DELIVERY_LISTEN_URL:
-        given = conninfo_to_dict(settings.DELIVERY_LISTEN_URL)
-    else:
-        given = connections[router.db_for_write(Delivery)].get_connection_params()
-        for django_only in ("cursor_factory", "context", "prepare_threshold"):
-            given.pop(django_only, None)
-    return {**RELAY_CONNECTION, **given, "autocommit": True}
+    """psycopg.connect's arguments for the relay's listening connection (orders/listening.py)."""
+    return listen_conninfo(RELAY_APPLICATION_NAME)
 
 
 def _lock_taken(conn: psycopg.Connection[Any]) -> bool:
@@ -94,8 +72,7 @@ class WakeupRelay(ListeningThread):
         connections.close_all()  # this thread's own (the ORM's, for the catch-up), not kept past it
 
     def _listen(self) -> None:
-        with psycopg.connect(**relay_conninfo()) as conn:
-            conn.execute(RELAY_SERVER_KEEPALIVES)
+        with listen_connect(RELAY_APPLICATION_NAME) as conn:
             listen_probe(conn)  # before the lock: a relay that hears nothing must not hold it
             while not _lock_taken(conn):
                 if self._stopping.wait(self.retry_seconds):
@@ -106,17 +83,8 @@ class WakeupRelay(ListeningThread):
             self._listening_began()
             logger.info("This worker relays the delivery wake-ups")
             self._catch_up(listening_since=timezone.now() + timedelta(seconds=RELAY_CLOCK_MARGIN_SECONDS))
-            heard_at = time.monotonic()
-            while not self._stopping.is_set():
-                heard = [wakeup_ids(notify.payload)
-                         for notify in conn.notifies(timeout=RELAY_POLL_SECONDS, stop_after=1)]
-                if heard:
-                    self._queue(heard)
-                elif time.monotonic() - heard_at > RELAY_HEARTBEAT_SECONDS:
-                    conn.execute("SELECT 1")  # raises if the server or the network is gone
-                else:
-                    continue
-                heard_at = time.monotonic()
+            for payloads in self._heard(conn):
+                self._queue([wakeup_ids(payload) for payload in payloads])
 
     def _queue(self, heard: list[list[int]]) -> None:
         """One task per notification: the deliveries of one change, as the request would have queued them.

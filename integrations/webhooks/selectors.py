@@ -39,7 +39,7 @@ def _subscribed_sql(vendor: str) -> str:
 
 
 # Asked at every status change: kept in each process while PostgreSQL tells it of every change.
-_subscribed: ConfigCache[int, tuple[int, ...]] = ConfigCache("subscriptions by status mapping")
+_subscribed: ConfigCache[int, tuple[int, ...]] = ConfigCache()
 
 
 def endpoint_ids_subscribed(*, mapping: StatusMapping) -> list[int]:

@@ -78,10 +78,8 @@ def config_forget(*, listening: bool | None = None) -> None:
 class ConfigCache(Generic[K, V]):
     """Values derived from configuration rows, by key: `get` reads through `load` and keeps what it may."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+    def __init__(self) -> None:
         self._values: dict[K, tuple[V, float]] = {}
-        self.hits = self.loads = 0  # tests and benchmarks
         _caches.append(self)
 
     def clear(self) -> None:
@@ -97,11 +95,9 @@ class ConfigCache(Generic[K, V]):
         kept = self._values.get(key)
         now = time.monotonic()
         if kept is not None and now - kept[1] < settings.CONFIG_CACHE_SECONDS:
-            self.hits += 1
             return kept[0]
         generation = _state.generation
         value, keepable = load()
-        self.loads += 1
         if keepable:
             with _state.lock:
                 if _state.generation == generation and config_listening():

@@ -61,7 +61,7 @@ def payload_fingerprint(raw: dict[str, Any]) -> str:
 
 
 # Read for every new order: kept in each process while PostgreSQL tells it of every change.
-_mappings: ConfigCache[int, StatusMapping | None] = ConfigCache("status mappings by shop status")
+_mappings: ConfigCache[int, StatusMapping | None] = ConfigCache()
 
 
 def status_mapping_for_shop_status(*, shop_status_id: int) -> StatusMapping:
